@@ -1,0 +1,1 @@
+"""dvc-workshop: a real DVC pipeline that trains an MNIST classifier, for learning DVC hands-on."""

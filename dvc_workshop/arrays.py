@@ -1,0 +1,43 @@
+"""Array files passed between stages, written byte-for-byte reproducibly.
+
+`numpy.savez` stamps each member with the current time, so the same arrays saved twice
+hash differently and DVC would see a changed output on every run. This writer fixes the
+timestamp, which keeps `dvc.lock` stable across runs and machines.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from dvc_workshop.cli import WorkshopError
+
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
+
+
+def save_npz(path: Path, **arrays: np.ndarray) -> None:
+    """Like `numpy.savez` (uncompressed, loadable by `numpy.load`), but deterministic."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name, array in arrays.items():
+            entry = zipfile.ZipInfo(f"{name}.npy", date_time=ZIP_EPOCH)
+            with archive.open(entry, "w", force_zip64=True) as stream:
+                np.lib.format.write_array(stream, np.ascontiguousarray(array), allow_pickle=False)
+
+
+def load_split(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Images (N x H x W float32) and labels (N int) of one preprocessed split."""
+    try:
+        with np.load(path) as data:
+            return data["images"], data["labels"]
+    except FileNotFoundError:
+        raise WorkshopError(f"missing input file: {path} (run the preprocess stage first)") from None
+    except (KeyError, ValueError, zipfile.BadZipFile) as error:
+        raise WorkshopError(f"{path}: not a preprocessed split ({error})") from None
+
+
+def write_json(path: Path, document: object) -> None:
+    """Pretty, key-sorted JSON with a final newline: stable bytes, readable diffs."""
+    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")

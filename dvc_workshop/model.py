@@ -1,0 +1,57 @@
+"""The Keras CNN, in the spirit of Keras' own MNIST convnet example, shaped by params.yaml.
+
+Also the model file's save routine: Keras stamps the save date into the archive, so two
+identical models would hash differently and DVC would see a change on every run.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import keras
+from keras import layers
+
+from dvc_workshop.arrays import ZIP_EPOCH
+from dvc_workshop.params import TrainParams
+
+NUM_CLASSES = 10
+
+
+def build_model(image_size: int, params: TrainParams) -> keras.Model:
+    """Convolution blocks (one per `filters` entry), then a dense head with dropout."""
+    blocks = []
+    for filters in params.filters:
+        blocks += [
+            layers.Conv2D(filters, kernel_size=3, padding="same", use_bias=False),
+            layers.BatchNormalization(),
+            layers.Activation("relu"),
+            layers.MaxPooling2D(pool_size=2),
+        ]
+    return keras.Sequential(
+        [
+            keras.Input(shape=(image_size, image_size, 1)),
+            *blocks,
+            layers.Flatten(),
+            layers.Dropout(params.dropout),
+            layers.Dense(params.dense_units, activation="relu"),
+            layers.Dropout(params.dropout),
+            layers.Dense(NUM_CLASSES, activation="softmax"),
+        ],
+        name="mnist_cnn",
+    )
+
+
+def save_model(model: keras.Model, path: Path) -> None:
+    """Save a `.keras` file whose bytes depend only on the model, not on the time of saving."""
+    model.save(path)
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in sorted(archive.namelist())}
+    if "metadata.json" in members:
+        metadata = json.loads(members["metadata.json"])
+        metadata.pop("date_saved", None)
+        members["metadata.json"] = json.dumps(metadata, sort_keys=True).encode()
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(zipfile.ZipInfo(name, date_time=ZIP_EPOCH), data, compress_type=zipfile.ZIP_DEFLATED)

@@ -1,0 +1,76 @@
+"""Stage 3: train the Keras CNN on the preprocessed training split, logging with dvclive.
+
+Every random choice (weights, dropout, shuffling, validation split) is seeded from
+params.yaml and TensorFlow runs in op-determinism mode, so the same inputs give the same
+model: DVC's cache and `dvc.lock` stay stable and experiments compare like with like.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from dvc_workshop.arrays import load_split
+from dvc_workshop.cli import VerboseOption, atomic_output, run, stage_app
+from dvc_workshop.params import TrainParams, load_section
+
+app = stage_app()
+
+
+def validation_split(count: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded (train, validation) indices drawn from the training split only."""
+    order = np.random.default_rng(seed).permutation(count)
+    held_out = round(count * fraction)
+    return order[held_out:], order[:held_out]
+
+
+@app.command()
+def main(
+    data_dir: Annotated[Path, typer.Option(help="Folder with train.npz from preprocess.")],
+    model_path: Annotated[Path, typer.Option("--model", help="Where to save the trained .keras model.")],
+    live_dir: Annotated[Path, typer.Option(help="dvclive output folder (metrics and plots).")] = Path("dvclive"),
+    params: Annotated[Path, typer.Option(help="Parameters file.")] = Path("params.yaml"),
+    verbose: VerboseOption = False,
+) -> None:
+    """Train the CNN on data_dir/train.npz and save it to --model."""
+    settings = load_section(params, "train", TrainParams)
+    images, labels = load_split(data_dir / "train.npz")
+
+    # Imported here, after the cheap checks: TensorFlow takes seconds to load.
+    import keras
+    import tensorflow as tf
+    from dvclive import Live
+    from dvclive.keras import DVCLiveCallback
+
+    from dvc_workshop.model import build_model, save_model
+
+    keras.utils.set_random_seed(settings.seed)
+    tf.config.experimental.enable_op_determinism()
+    fit_idx, val_idx = validation_split(len(labels), settings.validation_fraction, settings.seed)
+    images = images[..., np.newaxis]
+    model = build_model(images.shape[1], settings)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=settings.learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    with Live(str(live_dir), report=None, save_dvc_exp=False) as live:
+        model.fit(
+            images[fit_idx],
+            labels[fit_idx],
+            validation_data=(images[val_idx], labels[val_idx]) if len(val_idx) else None,
+            epochs=settings.epochs,
+            batch_size=settings.batch_size,
+            callbacks=[DVCLiveCallback(live=live)],
+            verbose=2,
+        )
+    with atomic_output(model_path) as scratch:
+        save_model(model, scratch)
+    print(f"Saved the model to {model_path}")
+
+
+if __name__ == "__main__":
+    run(app)

@@ -41,6 +41,6 @@ def classification_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dic
     return {
         "loss": round(float(-np.log(picked).mean()), DECIMALS),
         "accuracy": round(float((predicted == labels).mean()), DECIMALS),
-        "images": int(len(labels)),
+        "images": len(labels),
         "per_class": per_class,
     }

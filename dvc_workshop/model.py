@@ -1,12 +1,14 @@
 """The Keras CNN, in the spirit of Keras' own MNIST convnet example, shaped by params.yaml.
 
-Also the model file's save routine: Keras stamps the save date into the archive, so two
-identical models would hash differently and DVC would see a change on every run.
+Also the model file's save routine: Keras stamps the save date and Python object ids
+into the archive, so two identical models would hash differently and DVC would see a
+change on every run.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -25,7 +27,7 @@ def build_model(image_size: int, params: TrainParams) -> keras.Model:
     for filters in params.filters:
         blocks += [
             layers.Conv2D(filters, kernel_size=3, padding="same", use_bias=False),
-            layers.BatchNormalization(),
+            layers.BatchNormalization(momentum=0.9),
             layers.Activation("relu"),
             layers.MaxPooling2D(pool_size=2),
         ]
@@ -48,10 +50,27 @@ def save_model(model: keras.Model, path: Path) -> None:
     model.save(path)
     with zipfile.ZipFile(path) as archive:
         members = {name: archive.read(name) for name in sorted(archive.namelist())}
-    if "metadata.json" in members:
-        metadata = json.loads(members["metadata.json"])
-        metadata.pop("date_saved", None)
-        members["metadata.json"] = json.dumps(metadata, sort_keys=True).encode()
+    metadata = json.loads(members["metadata.json"])
+    metadata.pop("date_saved", None)
+    members["metadata.json"] = json.dumps(metadata, sort_keys=True).encode()
+    members["config.json"] = _renumber_shared_objects(members["config.json"])
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, data in members.items():
-            archive.writestr(zipfile.ZipInfo(name, date_time=ZIP_EPOCH), data, compress_type=zipfile.ZIP_DEFLATED)
+            archive.writestr(
+                zipfile.ZipInfo(name, date_time=ZIP_EPOCH), data, compress_type=zipfile.ZIP_DEFLATED
+            )
+
+
+def _renumber_shared_objects(config: bytes) -> bytes:
+    """Replace `shared_object_id` values (memory addresses) by their order of appearance."""
+    numbers: dict[bytes, bytes] = {}
+
+    def renumber(match: re.Match[bytes]) -> bytes:
+        number = numbers.setdefault(match[2], str(len(numbers) + 1).encode())
+        return match[1] + number
+
+    return re.sub(rb'("shared_object_id": )(\d+)', renumber, config)
+
+
+def load_model(path: Path) -> keras.Model:
+    return keras.models.load_model(path)

@@ -34,13 +34,12 @@ class DownloadParams:
     seed: int
 
     def validate(self) -> None:
-        if self.source != SAMPLE_SOURCE and "://" in self.source:
-            if not self.source.startswith(REMOTE_SCHEMES):
-                _fail(
-                    "download_mnist.source",
-                    f"unknown source {self.source!r}; use 'sample', a local folder, "
-                    "https://... or gs://...",
-                )
+        is_url = self.source != SAMPLE_SOURCE and "://" in self.source
+        if is_url and not self.source.startswith(REMOTE_SCHEMES):
+            _fail(
+                "download_mnist.source",
+                f"unknown source {self.source!r}; use 'sample', a local folder, https://... or gs://...",
+            )
         if not self.source.strip():
             _fail("download_mnist.source", "must not be empty")
         _check_range("download_mnist.test_fraction", self.test_fraction, 0, 1, low_open=True, high_open=True)

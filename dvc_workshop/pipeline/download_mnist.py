@@ -38,7 +38,9 @@ def write_labels(splits: dict[str, Digits], path: Path) -> None:
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(["image", "label", "split"])
         for split, digits in splits.items():
-            writer.writerows((image_name(split, i), int(label), split) for i, label in enumerate(digits.labels))
+            writer.writerows(
+                (image_name(split, i), int(label), split) for i, label in enumerate(digits.labels)
+            )
 
 
 @app.command()

@@ -31,9 +31,9 @@ def main(
     if not model_path.is_file():
         raise WorkshopError(f"missing input file: {model_path} (run the train stage first)")
 
-    import keras  # after the cheap checks: TensorFlow takes seconds to load
+    from dvc_workshop.model import load_model  # after the cheap checks: TensorFlow is slow to load
 
-    model = keras.models.load_model(model_path)
+    model = load_model(model_path)
     probabilities = model.predict(images[..., np.newaxis], batch_size=1024, verbose=0)
     scores = {"test": classification_metrics(labels, probabilities)}
     with atomic_output(metrics) as scratch:

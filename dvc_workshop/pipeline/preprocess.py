@@ -89,7 +89,11 @@ def main(
     with atomic_output(out_dir, directory=True) as scratch:
         for split in SPLITS:
             labels_array = np.array([label for _, label in table[split]], dtype=np.int64)
-            save_npz(scratch / f"{split}.npz", images=center_crop(arrays[split], settings.crop_size), labels=labels_array)
+            save_npz(
+                scratch / f"{split}.npz",
+                images=center_crop(arrays[split], settings.crop_size),
+                labels=labels_array,
+            )
         write_json(scratch / "stats.json", {"mean": mean, "std": std})
     print(f"Wrote {', '.join(f'{len(a)} {s}' for s, a in arrays.items())} images to {out_dir}")
 

@@ -31,7 +31,9 @@ def validation_split(count: int, fraction: float, seed: int) -> tuple[np.ndarray
 def main(
     data_dir: Annotated[Path, typer.Option(help="Folder with train.npz from preprocess.")],
     model_path: Annotated[Path, typer.Option("--model", help="Where to save the trained .keras model.")],
-    live_dir: Annotated[Path, typer.Option(help="dvclive output folder (metrics and plots).")] = Path("dvclive"),
+    live_dir: Annotated[Path, typer.Option(help="dvclive output folder (metrics and plots).")] = Path(
+        "dvclive"
+    ),
     params: Annotated[Path, typer.Option(help="Parameters file.")] = Path("params.yaml"),
     verbose: VerboseOption = False,
 ) -> None:
@@ -42,10 +44,10 @@ def main(
     # Imported here, after the cheap checks: TensorFlow takes seconds to load.
     import keras
     import tensorflow as tf
-    from dvclive import Live
     from dvclive.keras import DVCLiveCallback
 
     from dvc_workshop.model import build_model, save_model
+    from dvclive import Live
 
     keras.utils.set_random_seed(settings.seed)
     tf.config.experimental.enable_op_determinism()
@@ -57,7 +59,7 @@ def main(
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
-    with Live(str(live_dir), report=None, save_dvc_exp=False) as live:
+    with Live(str(live_dir), dvcyaml=None, report=None, save_dvc_exp=False) as live:
         model.fit(
             images[fit_idx],
             labels[fit_idx],

@@ -1,0 +1,85 @@
+"""Shared test helpers: run stages and DVC as an attendee would, in throwaway copies of the repo."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dvc_workshop.idx import encode_idx
+from dvc_workshop.mnist import IDX_FILES
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_MNIST = REPO_ROOT.parent / "shared" / "data" / "mnist"
+
+
+def run(args: list[str], cwd: Path, check: bool = True, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run a command with the test's Python environment first on PATH (as `pipenv run` does)."""
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    result = subprocess.run(
+        args, cwd=cwd, env={**os.environ, "PATH": path, **env}, capture_output=True, text=True
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+def run_stage(stage: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run one stage's CLI from this checkout, in any folder."""
+    module = f"dvc_workshop.pipeline.{stage}"
+    return run([sys.executable, "-m", module, *args], cwd=cwd, check=False, PYTHONPATH=str(REPO_ROOT))
+
+
+def dvc(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return run([sys.executable, "-m", "dvc", *args], cwd=cwd, check=check)
+
+
+def write_idx_folder(folder: Path, splits: dict[str, tuple[np.ndarray, np.ndarray]]) -> Path:
+    """Write the four MNIST IDX .gz files for the given (images, labels) per split."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for split, (images_name, labels_name) in IDX_FILES.items():
+        images, labels = splits[split]
+        (folder / images_name).write_bytes(gzip.compress(encode_idx(images), mtime=0))
+        (folder / labels_name).write_bytes(gzip.compress(encode_idx(labels), mtime=0))
+    return folder
+
+
+def random_digits(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, size=(count, 28, 28), dtype=np.uint8)
+    return images, (np.arange(count) % 10).astype(np.uint8)
+
+
+@pytest.fixture
+def idx_folder(tmp_path: Path) -> Path:
+    """A small, valid IDX source: 30 training and 20 test images of random pixels."""
+    return write_idx_folder(tmp_path / "idx", {"train": random_digits(30, 1), "test": random_digits(20, 2)})
+
+
+@pytest.fixture
+def repo_copy(tmp_path: Path) -> Path:
+    """A fresh git repository holding this project's files (as a clone would), outputs excluded."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\0")
+    copy = tmp_path / "repo"
+    for name in filter(None, listed):
+        source = REPO_ROOT / name
+        if source.is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, copy / name)
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "copy"]):
+        run(["git", "-c", "user.name=test", "-c", "user.email=test@example.com", *args], cwd=copy)
+    return copy

@@ -1,0 +1,98 @@
+"""params.yaml validation: the repository's file is valid, and each bad value is named."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from dvc_workshop.params import (
+    DownloadParams,
+    ParamsError,
+    PreprocessParams,
+    TrainParams,
+    load_section,
+    parse_section,
+)
+
+from .conftest import REPO_ROOT
+
+SECTIONS = {"download_mnist": DownloadParams, "preprocess": PreprocessParams, "train": TrainParams}
+
+
+def repo_params() -> dict:
+    return yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
+
+
+@pytest.mark.parametrize("section", SECTIONS)
+def test_repository_params_are_valid(section) -> None:
+    params = load_section(REPO_ROOT / "params.yaml", section, SECTIONS[section])
+    assert isinstance(params, SECTIONS[section])
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "message"),
+    [
+        (
+            "preprocess",
+            "crop_size",
+            40,
+            "preprocess.crop_size: must be between 1 and the image size 28, got 40",
+        ),
+        ("preprocess", "crop_size", 0, "preprocess.crop_size"),
+        ("preprocess", "max_rotation", -5.0, r"preprocess.max_rotation: must be in \[0, 180\]"),
+        ("train", "epochs", -1, "train.epochs: must be at least 1, got -1"),
+        ("train", "epochs", 2.5, "train.epochs: expected an integer, got 2.5"),
+        ("train", "epochs", True, "train.epochs: expected an integer, got True"),
+        ("train", "learning_rate", "fast", "train.learning_rate: expected a number, got 'fast'"),
+        ("train", "learning_rate", 0, "train.learning_rate: must be positive"),
+        ("train", "dropout", 1.0, r"train.dropout: must be in \[0, 1\)"),
+        ("train", "filters", [], "train.filters: must be a non-empty list"),
+        ("train", "filters", [32, "x"], "train.filters: expected"),
+        ("train", "validation_fraction", 1.5, "train.validation_fraction"),
+        (
+            "download_mnist",
+            "source",
+            "s3://bucket/mnist",
+            "download_mnist.source: unknown source 's3://bucket/mnist'",
+        ),
+        ("download_mnist", "source", "  ", "download_mnist.source: must not be empty"),
+        ("download_mnist", "test_fraction", 0.0, r"download_mnist.test_fraction: must be in \(0, 1\)"),
+        (
+            "download_mnist",
+            "limit_per_split",
+            0,
+            "download_mnist.limit_per_split: must be at least 1 or null",
+        ),
+        ("download_mnist", "seed", -3, "download_mnist.seed: must be a non-negative integer"),
+    ],
+)
+def test_invalid_values_name_the_parameter(section, key, value, message) -> None:
+    raw = {**repo_params()[section], key: value}
+    with pytest.raises(ParamsError, match=f"invalid parameter {message}"):
+        parse_section(section, raw, SECTIONS[section])
+
+
+def test_unknown_and_missing_parameters_are_named() -> None:
+    raw = repo_params()["train"]
+    with pytest.raises(ParamsError, match="invalid parameter train.epoch: unknown parameter"):
+        parse_section("train", {**raw, "epoch": 3}, TrainParams)
+    del raw["batch_size"]
+    with pytest.raises(ParamsError, match="invalid parameter train.batch_size: missing"):
+        parse_section("train", raw, TrainParams)
+
+
+def test_remote_and_local_sources_are_accepted() -> None:
+    raw = repo_params()["download_mnist"]
+    for source in ("gs://dvc-workshop-raw/mnist", "https://example.org/mnist", "../shared/data/mnist"):
+        assert parse_section("download_mnist", {**raw, "source": source}, DownloadParams).source == source
+
+
+def test_unreadable_params_files_are_reported(tmp_path) -> None:
+    with pytest.raises(ParamsError, match="params file not found"):
+        load_section(tmp_path / "nope.yaml", "train", TrainParams)
+    (tmp_path / "bad.yaml").write_text("train: [unclosed\n")
+    with pytest.raises(ParamsError, match="bad.yaml is not valid YAML"):
+        load_section(tmp_path / "bad.yaml", "train", TrainParams)
+    (tmp_path / "empty.yaml").write_text("preprocess: {}\n")
+    with pytest.raises(ParamsError, match="has no 'train' section"):
+        load_section(tmp_path / "empty.yaml", "train", TrainParams)

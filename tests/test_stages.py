@@ -1,0 +1,179 @@
+"""The stage CLIs on small data: what they write, and how they fail on bad input."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+
+from dvc_workshop.transforms import center_crop, standardize
+
+from .conftest import REPO_ROOT, random_digits, run_stage
+
+
+def write_params(folder: Path, **overrides: dict) -> Path:
+    params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
+    for section, values in overrides.items():
+        params[section].update(values)
+    path = folder / "params.yaml"
+    path.write_text(yaml.safe_dump(params))
+    return path
+
+
+def download(tmp_path: Path, source: str, **download_params):
+    params = write_params(tmp_path, download_mnist={"source": source, **download_params})
+    return run_stage(
+        "download_mnist",
+        "--images-dir", "out/Images", "--labels", "out/labels.csv", "--params", str(params),
+        cwd=tmp_path,
+    )  # fmt: skip
+
+
+def assert_one_line_error(result, *fragments: str) -> None:
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_download_writes_one_png_per_image_and_the_labels_table(tmp_path, idx_folder) -> None:
+    result = download(tmp_path, str(idx_folder))
+    assert result.returncode == 0, result.stderr
+    with (tmp_path / "out/labels.csv").open() as stream:
+        rows = list(csv.DictReader(stream))
+    assert [row["split"] for row in rows] == ["train"] * 30 + ["test"] * 20
+    images, labels = random_digits(20, 2)
+    assert [int(row["label"]) for row in rows[30:]] == labels.tolist()
+    png = Image.open(tmp_path / "out/Images" / rows[35]["image"])
+    assert png.mode == "L" and png.format == "PNG"
+    assert np.array_equal(np.asarray(png), images[5])
+    assert len(list((tmp_path / "out/Images").rglob("*.png"))) == 50
+
+
+def test_download_limit_keeps_the_first_images_of_each_split(tmp_path, idx_folder) -> None:
+    assert download(tmp_path, str(idx_folder), limit_per_split=4).returncode == 0
+    rows = (tmp_path / "out/labels.csv").read_text().splitlines()
+    assert rows[1:] == [f"train/0000{i}.png,{i},train" for i in range(4)] + [
+        f"test/0000{i}.png,{i},test" for i in range(4)
+    ]
+
+
+def test_download_is_byte_identical_when_repeated(tmp_path, idx_folder) -> None:
+    assert download(tmp_path, "sample", limit_per_split=20).returncode == 0
+    first = {p.relative_to(tmp_path): p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
+    assert download(tmp_path, "sample", limit_per_split=20).returncode == 0
+    again = {p.relative_to(tmp_path): p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
+    assert first == again and len(first) == 41
+
+
+@pytest.mark.parametrize(
+    ("breakage", "fragments"),
+    [
+        ("missing_folder", ["missing source file:", "nowhere/train-images-idx3-ubyte.gz"]),
+        ("truncated_gzip", ["train-labels-idx1-ubyte.gz: not a complete gzip file"]),
+        ("truncated_idx", ["train-images-idx3-ubyte.gz: truncated"]),
+        ("count_mismatch", ["30 images but 29 labels"]),
+    ],
+)
+def test_bad_sources_fail_in_one_line_and_keep_the_previous_output(tmp_path, idx_folder, breakage, fragments):
+    assert download(tmp_path, str(idx_folder)).returncode == 0
+    before = (tmp_path / "out/labels.csv").read_bytes()
+    source = idx_folder
+    if breakage == "missing_folder":
+        source = tmp_path / "nowhere"
+    elif breakage == "truncated_gzip":
+        data = (idx_folder / "train-labels-idx1-ubyte.gz").read_bytes()
+        (idx_folder / "train-labels-idx1-ubyte.gz").write_bytes(data[:-20])
+    elif breakage == "truncated_idx":
+        data = gzip.decompress((idx_folder / "train-images-idx3-ubyte.gz").read_bytes())
+        (idx_folder / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(data[:-1]))
+    else:
+        data = gzip.decompress((idx_folder / "train-labels-idx1-ubyte.gz").read_bytes())
+        (idx_folder / "train-labels-idx1-ubyte.gz").write_bytes(
+            gzip.compress(b"\0\0\x08\x01\0\0\0\x1d" + data[8:-1])
+        )
+    result = download(tmp_path, str(source))
+    assert_one_line_error(result, *fragments)
+    assert (tmp_path / "out/labels.csv").read_bytes() == before
+    assert not list(tmp_path.glob("out/.tmp-*"))
+
+
+def test_bad_source_leaves_no_output_when_there_was_none(tmp_path) -> None:
+    result = download(tmp_path, str(tmp_path / "nowhere"))
+    assert_one_line_error(result, "missing source file")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_invalid_parameter_fails_before_any_work(tmp_path) -> None:
+    result = download(tmp_path, "ftp://example.org/mnist")
+    assert_one_line_error(result, "invalid parameter download_mnist.source")
+    params = write_params(tmp_path, preprocess={"crop_size": 30})
+    result = run_stage(
+        "preprocess",
+        "--images-dir",
+        "x",
+        "--labels",
+        "y",
+        "--out-dir",
+        "z",
+        "--params",
+        str(params),
+        cwd=tmp_path,
+    )
+    assert_one_line_error(result, "invalid parameter preprocess.crop_size", "got 30")
+
+
+def test_verbose_shows_the_traceback(tmp_path) -> None:
+    params = write_params(tmp_path, download_mnist={"source": str(tmp_path / "nowhere")})
+    result = run_stage(
+        "download_mnist",
+        "--images-dir",
+        "a",
+        "--labels",
+        "b",
+        "--params",
+        str(params),
+        "--verbose",
+        cwd=tmp_path,
+    )
+    assert result.returncode != 0 and "Traceback" in result.stderr
+
+
+def test_preprocess_standardizes_with_training_statistics_and_rotates_only_training(tmp_path, idx_folder):
+    assert download(tmp_path, str(idx_folder)).returncode == 0
+    params = write_params(tmp_path, preprocess={"crop_size": 24, "max_rotation": 20.0})
+    result = run_stage(
+        "preprocess", "--images-dir", "out/Images", "--labels", "out/labels.csv", "--out-dir", "prep",
+        "--params", str(params), cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    train_raw, _ = random_digits(30, 1)
+    test_raw, test_labels = random_digits(20, 2)
+    stats = yaml.safe_load((tmp_path / "prep/stats.json").read_text())
+    assert stats["mean"] == pytest.approx(train_raw.mean()) and stats["std"] == pytest.approx(train_raw.std())
+    with np.load(tmp_path / "prep/test.npz") as test:
+        expected = center_crop(standardize(test_raw, stats["mean"], stats["std"]), 24)
+        assert test["images"].dtype == np.float32 and np.array_equal(test["images"], expected)
+        assert test["labels"].tolist() == test_labels.tolist()
+    with np.load(tmp_path / "prep/train.npz") as train:
+        assert train["images"].shape == (30, 24, 24)
+        unrotated = center_crop(standardize(train_raw, stats["mean"], stats["std"]), 24)
+        assert not np.allclose(train["images"], unrotated)
+
+
+def test_preprocess_rejects_a_png_of_the_wrong_size(tmp_path, idx_folder) -> None:
+    assert download(tmp_path, str(idx_folder)).returncode == 0
+    Image.new("L", (20, 20)).save(tmp_path / "out/Images/test/00003.png")
+    result = run_stage(
+        "preprocess", "--images-dir", "out/Images", "--labels", "out/labels.csv", "--out-dir", "prep",
+        "--params", str(write_params(tmp_path)), cwd=tmp_path,
+    )  # fmt: skip
+    assert_one_line_error(result, "test/00003.png: expected a 28x28 greyscale (L) PNG, got 20x20 L")
+    assert not (tmp_path / "prep").exists()

@@ -34,7 +34,6 @@ def classification_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dic
             "precision": round(float(precision[digit]), DECIMALS),
             "recall": round(float(recall[digit]), DECIMALS),
             "f1": round(float(f1[digit]), DECIMALS),
-            "support": int(counts[digit].sum()),
         }
         for digit in range(classes)
     }

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from dvc_workshop.idx import encode_idx
 from dvc_workshop.mnist import IDX_FILES
@@ -64,9 +65,8 @@ def idx_folder(tmp_path: Path) -> Path:
     return write_idx_folder(tmp_path / "idx", {"train": random_digits(30, 1), "test": random_digits(20, 2)})
 
 
-@pytest.fixture
-def repo_copy(tmp_path: Path) -> Path:
-    """A fresh git repository holding this project's files (as a clone would), outputs excluded."""
+def copy_repo(copy: Path) -> Path:
+    """A fresh git repository holding this project's files, as a clone would (no outputs)."""
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
         cwd=REPO_ROOT,
@@ -74,12 +74,26 @@ def repo_copy(tmp_path: Path) -> Path:
         text=True,
         check=True,
     ).stdout.split("\0")
-    copy = tmp_path / "repo"
     for name in filter(None, listed):
         source = REPO_ROOT / name
         if source.is_file():
             (copy / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, copy / name)
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "copy"]):
-        run(["git", "-c", "user.name=test", "-c", "user.email=test@example.com", *args], cwd=copy)
+        git(copy, *args)
     return copy
+
+
+def git(repo: Path, *args: str) -> str:
+    return run(["git", "-c", "user.name=test", "-c", "user.email=test@example.com", *args], cwd=repo).stdout
+
+
+def set_params(repo: Path, section: str, **values: object) -> None:
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params[section].update(values)
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+@pytest.fixture
+def repo_copy(tmp_path: Path) -> Path:
+    return copy_repo(tmp_path / "repo")

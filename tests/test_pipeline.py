@@ -8,25 +8,13 @@ import re
 import shutil
 from pathlib import Path
 
-import yaml
-
-from .conftest import dvc, run
+from .conftest import dvc, git, set_params
 
 STAGES = ["download_mnist", "preprocess", "train", "evaluate"]
 
 
 def stages_run(output: str) -> list[str]:
     return re.findall(r"Running stage '(\w+)'", output)
-
-
-def set_params(repo: Path, section: str, **values) -> None:
-    params = yaml.safe_load((repo / "params.yaml").read_text())
-    params[section].update(values)
-    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-
-
-def git(repo: Path, *args: str) -> str:
-    return run(["git", "-c", "user.name=test", "-c", "user.email=test@example.com", *args], cwd=repo).stdout
 
 
 def test_repro_caches_everything_and_reruns_only_what_changed(repo_copy: Path) -> None:

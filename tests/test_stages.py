@@ -34,6 +34,13 @@ def download(tmp_path: Path, source: str, **download_params):
     )  # fmt: skip
 
 
+def preprocess(tmp_path: Path, params: Path):
+    return run_stage(
+        "preprocess", "--images-dir", "out/Images", "--labels", "out/labels.csv",
+        "--out-dir", "prep", "--preview", "prep.png", "--params", str(params), cwd=tmp_path,
+    )  # fmt: skip
+
+
 def assert_one_line_error(result, *fragments: str) -> None:
     assert result.returncode == 1, result.stdout + result.stderr
     lines = result.stderr.strip().splitlines()
@@ -114,19 +121,7 @@ def test_bad_source_leaves_no_output_when_there_was_none(tmp_path) -> None:
 def test_invalid_parameter_fails_before_any_work(tmp_path) -> None:
     result = download(tmp_path, "ftp://example.org/mnist")
     assert_one_line_error(result, "invalid parameter download_mnist.source")
-    params = write_params(tmp_path, preprocess={"crop_size": 30})
-    result = run_stage(
-        "preprocess",
-        "--images-dir",
-        "x",
-        "--labels",
-        "y",
-        "--out-dir",
-        "z",
-        "--params",
-        str(params),
-        cwd=tmp_path,
-    )
+    result = preprocess(tmp_path, write_params(tmp_path, preprocess={"crop_size": 30}))
     assert_one_line_error(result, "invalid parameter preprocess.crop_size", "got 30")
 
 
@@ -149,10 +144,7 @@ def test_verbose_shows_the_traceback(tmp_path) -> None:
 def test_preprocess_standardizes_with_training_statistics_and_rotates_only_training(tmp_path, idx_folder):
     assert download(tmp_path, str(idx_folder)).returncode == 0
     params = write_params(tmp_path, preprocess={"crop_size": 24, "max_rotation": 20.0})
-    result = run_stage(
-        "preprocess", "--images-dir", "out/Images", "--labels", "out/labels.csv", "--out-dir", "prep",
-        "--params", str(params), cwd=tmp_path,
-    )  # fmt: skip
+    result = preprocess(tmp_path, params)
     assert result.returncode == 0, result.stderr
     train_raw, _ = random_digits(30, 1)
     test_raw, test_labels = random_digits(20, 2)
@@ -166,14 +158,12 @@ def test_preprocess_standardizes_with_training_statistics_and_rotates_only_train
         assert train["images"].shape == (30, 24, 24)
         unrotated = center_crop(standardize(train_raw, stats["mean"], stats["std"]), 24)
         assert not np.allclose(train["images"], unrotated)
+    assert Image.open(tmp_path / "prep.png").size[0] > 10 * 28  # a sheet of ten columns of digits
 
 
 def test_preprocess_rejects_a_png_of_the_wrong_size(tmp_path, idx_folder) -> None:
     assert download(tmp_path, str(idx_folder)).returncode == 0
     Image.new("L", (20, 20)).save(tmp_path / "out/Images/test/00003.png")
-    result = run_stage(
-        "preprocess", "--images-dir", "out/Images", "--labels", "out/labels.csv", "--out-dir", "prep",
-        "--params", str(write_params(tmp_path)), cwd=tmp_path,
-    )  # fmt: skip
+    result = preprocess(tmp_path, write_params(tmp_path))
     assert_one_line_error(result, "test/00003.png: expected a 28x28 greyscale (L) PNG, got 20x20 L")
     assert not (tmp_path / "prep").exists()

@@ -1,11 +1,14 @@
 """Stage 4: score the trained model on the test split, which training never saw.
 
 The metrics file is declared under `metrics:` in dvc.yaml, so `dvc metrics show` and
-`dvc metrics diff` read it and `dvc exp show` lists it beside the parameters.
+`dvc metrics diff` read it and `dvc exp show` lists it beside the parameters. The other
+outputs are plots: the confusion matrix (one row per test image, DVC's `confusion`
+template), per-class scores, and a picture of the mistakes.
 """
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 from typing import Annotated
 
@@ -15,18 +18,30 @@ import typer
 from dvc_workshop.arrays import load_split, write_json
 from dvc_workshop.cli import VerboseOption, WorkshopError, atomic_output, run, stage_app
 from dvc_workshop.metrics import classification_metrics
+from dvc_workshop.pictures import contact_sheet, save_sheet
 
 app = stage_app()
+MAX_MISTAKES_SHOWN = 50
+
+
+def write_csv(path: Path, header: list[str], rows: list[list]) -> None:
+    with atomic_output(path) as scratch, scratch.open("w", newline="") as stream:
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
 
 
 @app.command()
 def main(
     model_path: Annotated[Path, typer.Option("--model", help="Trained .keras model from train.")],
     data_dir: Annotated[Path, typer.Option(help="Folder with test.npz from preprocess.")],
-    metrics: Annotated[Path, typer.Option(help="JSON file to write the test metrics to.")],
+    metrics: Annotated[Path, typer.Option(help="JSON file for loss, accuracy and per-class scores.")],
+    predictions: Annotated[Path, typer.Option(help="CSV of actual,predicted per test image.")],
+    per_class: Annotated[Path, typer.Option(help="CSV of precision, recall, F1 per digit.")],
+    mistakes: Annotated[Path, typer.Option(help="PNG of misclassified test images.")],
     verbose: VerboseOption = False,
 ) -> None:
-    """Compute test loss, accuracy and per-class precision/recall/F1."""
+    """Compute test metrics and write the confusion matrix, per-class scores and mistakes."""
     images, labels = load_split(data_dir / "test.npz")
     if not model_path.is_file():
         raise WorkshopError(f"missing input file: {model_path} (run the train stage first)")
@@ -35,10 +50,22 @@ def main(
 
     model = load_model(model_path)
     probabilities = model.predict(images[..., np.newaxis], batch_size=1024, verbose=0)
-    scores = {"test": classification_metrics(labels, probabilities)}
+    predicted = probabilities.argmax(axis=1)
+    scores = classification_metrics(labels, probabilities)
+
     with atomic_output(metrics) as scratch:
-        write_json(scratch, scores)
-    print(f"Test accuracy {scores['test']['accuracy']:.4f}, loss {scores['test']['loss']:.4f} -> {metrics}")
+        write_json(scratch, {"test": scores})
+    write_csv(predictions, ["actual", "predicted"], np.stack([labels, predicted], axis=1).tolist())
+    write_csv(
+        per_class,
+        ["digit", "precision", "recall", "f1"],
+        [[int(d), s["precision"], s["recall"], s["f1"]] for d, s in scores["per_class"].items()],
+    )
+    wrong = np.flatnonzero(predicted != labels)[:MAX_MISTAKES_SHOWN]
+    sheet = contact_sheet(images[wrong], [f"{labels[i]} as {predicted[i]}" for i in wrong])
+    with atomic_output(mistakes) as scratch:
+        save_sheet(sheet, scratch)
+    print(f"Test accuracy {scores['accuracy']:.4f}, loss {scores['loss']:.4f} -> {metrics}")
 
 
 if __name__ == "__main__":

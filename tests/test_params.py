@@ -83,7 +83,8 @@ def test_unknown_and_missing_parameters_are_named() -> None:
 
 def test_remote_and_local_sources_are_accepted() -> None:
     raw = repo_params()["download_mnist"]
-    for source in ("gs://dvc-workshop-raw/mnist", "https://example.org/mnist", "../shared/data/mnist"):
+    sources = ["gs://dvc-workshop-raw/mnist", "remote://dvc-workshop-raw/mnist", "https://example.org/mnist"]
+    for source in [*sources, "../shared/data/mnist", "sources/mnist-sample.yaml"]:
         assert parse_section("download_mnist", {**raw, "source": source}, DownloadParams).source == source
 
 

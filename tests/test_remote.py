@@ -1,0 +1,167 @@
+"""The raw and cache buckets on a real GCS API server (fake-gcs-server on 127.0.0.1).
+
+Everything goes through the real dvc-gs/gcsfs code path; only the endpoint differs from GCS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dvc_workshop.emulator import CACHE_BUCKET, RAW_BUCKET, RAW_PREFIX, Emulator, configure_project
+from dvc_workshop.mnist import Digits, load_idx
+
+from .conftest import copy_repo, dvc, git, random_digits, run_stage, set_params
+
+# What DVC stores in its cache (the metrics files are small and live in git instead).
+OUTPUTS = ("data", "models", "dvclive/plots", *(f"reports/{name}" for name in (
+    "preprocessed.png", "predictions.csv", "per_class.csv", "misclassified.png")))  # fmt: skip
+RAW_SOURCE = f"remote://dvc-workshop-raw/{RAW_PREFIX}"
+CACHE_PREFIX = f"{CACHE_BUCKET}/mnist"  # the dvc-workshop remote's folder (.dvc/config)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    server = Emulator(tmp_path_factory.mktemp("gcs") / "buckets", free_port())
+    server.start()
+    server.create_buckets()
+    server.upload_raw({"train": Digits(*random_digits(300, 1)), "test": Digits(*random_digits(100, 2))})
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def remote_repo(tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh clone configured for the emulator, reading its raw data from the raw bucket."""
+    repo = copy_repo(tmp_path / "repo")
+    configure_project(repo, emulator)
+    for name, value in emulator.environment().items():
+        monkeypatch.setenv(name, value)
+    buckets = emulator.filesystem()
+    if buckets.exists(CACHE_PREFIX):  # every test starts from an empty cache bucket
+        buckets.rm(CACHE_PREFIX, recursive=True)
+    set_params(repo, "download_mnist", source=RAW_SOURCE)
+    set_params(repo, "train", epochs=1)
+    git(repo, "commit", "-qam", "raw bucket source")
+    return repo
+
+
+def output_digests(repo: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(repo)): hashlib.md5(path.read_bytes()).hexdigest()
+        for top in OUTPUTS
+        for path in sorted([repo / top, *(repo / top).rglob("*")])
+        if path.is_file()
+    }
+
+
+def test_raw_bucket_to_push_to_pull_round_trip(remote_repo: Path, emulator: Emulator) -> None:
+    repro = dvc("repro", cwd=remote_repo)
+    assert "Running stage 'download_mnist'" in repro.stdout
+    assert len(list((remote_repo / "data/download_mnist/Images/train").glob("*.png"))) == 300
+    assert "dvc-workshop-raw/mnist" in (remote_repo / "dvc.lock").read_text()
+
+    assert "new:" in dvc("status", "-c", cwd=remote_repo).stdout
+    dvc("push", cwd=remote_repo)
+    assert "in sync" in dvc("status", "-c", cwd=remote_repo).stdout
+    assert emulator.filesystem().find(CACHE_PREFIX)  # objects really are in the bucket
+
+    before = output_digests(remote_repo)
+    for top in (*OUTPUTS, ".dvc/cache"):
+        path = remote_repo / top
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    dvc("pull", cwd=remote_repo)
+    assert output_digests(remote_repo) == before
+    assert "Data and pipelines are up to date" in dvc("status", cwd=remote_repo).stdout
+    assert dvc("repro", cwd=remote_repo).stdout.count("didn't change, skipping") == 4
+
+
+def test_changed_raw_object_reruns_download(remote_repo: Path, emulator: Emulator) -> None:
+    dvc("repro", "download_mnist", cwd=remote_repo)
+    assert "Data and pipelines are up to date" in dvc("status", "download_mnist", cwd=remote_repo).stdout
+    labels = load_idx(f"gs://{RAW_BUCKET}/{RAW_PREFIX}")["test"].labels
+    try:
+        emulator.upload_raw({"train": Digits(*random_digits(300, 1)), "test": Digits(*random_digits(100, 3))})
+        status = dvc("status", "download_mnist", cwd=remote_repo).stdout
+        assert "changed deps" in status and RAW_SOURCE in status
+        assert "Running stage 'download_mnist'" in dvc("repro", "download_mnist", cwd=remote_repo).stdout
+    finally:
+        emulator.upload_raw({"train": Digits(*random_digits(300, 1)), "test": Digits(*random_digits(100, 2))})
+    assert np.array_equal(load_idx(f"gs://{RAW_BUCKET}/{RAW_PREFIX}")["test"].labels, labels)
+
+
+def download_from(repo: Path, source: str):
+    set_params(repo, "download_mnist", source=source)
+    return run_stage("download_mnist", "--images-dir", "out/Images", "--labels", "out/labels.csv", cwd=repo)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (
+            f"{RAW_SOURCE}-missing",
+            "missing source file: remote://dvc-workshop-raw/mnist-missing/train-images",
+        ),
+        (
+            "gs://no-such-bucket/mnist",
+            "missing source file: gs://no-such-bucket/mnist/train-images-idx3-ubyte.gz",
+        ),
+    ],
+)
+def test_missing_bucket_or_object_is_named(remote_repo: Path, source: str, expected: str) -> None:
+    result = download_from(remote_repo, source)
+    assert result.returncode == 1 and result.stderr.startswith(f"error: {expected}"), result.stderr
+    assert "Traceback" not in result.stderr and not (remote_repo / "out").exists()
+
+
+def test_unreachable_endpoint_says_to_start_the_emulator(remote_repo: Path, monkeypatch) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"
+    dvc("remote", "modify", "--local", "dvc-workshop-raw", "endpointurl", closed, cwd=remote_repo)
+    result = download_from(remote_repo, RAW_SOURCE)
+    assert result.returncode == 1 and f"error: cannot reach {closed}" in result.stderr
+    assert "pipenv run emulator" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_missing_credentials_file_is_reported(remote_repo: Path) -> None:
+    for args in (["--unset", "dvc-workshop-raw", "allow_anonymous_login"],
+                 ["dvc-workshop-raw", "credentialpath", "/nonexistent/key.json"]):  # fmt: skip
+        dvc("remote", "modify", "--local", *args, cwd=remote_repo)
+    result = download_from(remote_repo, RAW_SOURCE)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("error: credentials file not found: /nonexistent/key.json")
+    assert "GOOGLE_APPLICATION_CREDENTIALS" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_emulator_command_configures_and_cleans_up(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path / "repo")
+    port, data = free_port(), tmp_path / "buckets"
+    command = [sys.executable, "-m", "dvc_workshop.emulator", "--port", str(port), "--data-dir", str(data)]
+    for attempt in range(2):  # the second start finds the buckets kept in --data-dir
+        server = subprocess.Popen(command, cwd=repo, stdout=subprocess.PIPE, text=True)
+        try:
+            assert f"GCS emulator on http://127.0.0.1:{port}" in server.stdout.readline()
+            assert f"endpointurl = http://127.0.0.1:{port}" in (repo / ".dvc/config.local").read_text()
+            assert f"STORAGE_EMULATOR_HOST=http://127.0.0.1:{port}" in (repo / ".env").read_text()
+            listing = Emulator(data, port).filesystem().ls(f"{RAW_BUCKET}/{RAW_PREFIX}")
+            assert f"{RAW_BUCKET}/{RAW_PREFIX}/t10k-labels-idx1-ubyte.gz" in listing, (attempt, listing)
+        finally:
+            server.send_signal(signal.SIGINT)
+            assert server.wait(timeout=30) == 0
+        assert "endpointurl" not in (repo / ".dvc/config.local").read_text()
+        assert "STORAGE_EMULATOR_HOST" not in (repo / ".env").read_text()
+    assert (data / RAW_BUCKET).is_dir()

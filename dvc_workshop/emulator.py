@@ -139,6 +139,10 @@ def raw_mnist(source: str | None, sample: Path) -> dict[str, Digits]:
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 @app.command()
 def main(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 to serve the GCS API on.")] = 4443,
@@ -166,7 +170,8 @@ def main(
         print(f"GCS emulator on {emulator.url}: gs://{RAW_BUCKET}/{RAW_PREFIX} and gs://{CACHE_BUCKET}")
         print("DVC now uses it (.dvc/config.local, .env): `pipenv run dvc push`, `pipenv run dvc pull`.")
         print("Raw data source for the pipeline: remote://dvc-workshop-raw/mnist. Stop with Ctrl+C.")
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+        for stop_signal in (signal.SIGINT, signal.SIGTERM):  # also when started in the background
+            signal.signal(stop_signal, _interrupt)
         emulator.process.wait()
     except KeyboardInterrupt:
         pass

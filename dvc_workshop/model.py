@@ -2,7 +2,10 @@
 
 Also the model file's save routine: Keras stamps the save date and Python object ids
 into the archive, so two identical models would hash differently and DVC would see a
-change on every run.
+change on every run. With that fixed, training is repeatable byte for byte on one kind of
+machine; another CPU (its vector instructions, oneDNN kernels) or TensorFlow build sums
+floating-point numbers in another order, so there the weights, and with them the model's
+hash and the last digits of the metrics, can differ. The data stages do not depend on it.
 """
 
 from __future__ import annotations

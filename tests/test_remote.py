@@ -163,5 +163,5 @@ def test_emulator_command_configures_and_cleans_up(tmp_path: Path) -> None:
             server.send_signal(signal.SIGINT)
             assert server.wait(timeout=30) == 0
         assert "endpointurl" not in (repo / ".dvc/config.local").read_text()
-        assert "STORAGE_EMULATOR_HOST" not in (repo / ".env").read_text()
+        assert not (repo / ".env").exists()  # it held nothing else, so it is gone
     assert (data / RAW_BUCKET).is_dir()

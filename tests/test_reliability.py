@@ -1,0 +1,165 @@
+"""Faults on purpose: killed stages, a busy repository, a remote that dies, two machines.
+
+Nothing here is mocked: real `dvc` processes are killed, real locks taken, a real GCS API
+server (fake-gcs-server on 127.0.0.1) is stopped in the middle of a push.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dvc_workshop.emulator import CACHE_BUCKET, Emulator, configure_project
+
+from .conftest import copy_repo, dvc, git, set_params
+from .test_remote import free_port
+
+DATA_STAGES = ("download_mnist", "preprocess")
+
+
+def digests(repo: Path, *tops: str) -> dict[str, str]:
+    """Hashes of the files under `tops`, leaving out the scratch copies a killed stage leaves."""
+    return {
+        str(path.relative_to(repo)): hashlib.md5(path.read_bytes()).hexdigest()
+        for top in tops
+        for path in sorted([repo / top, *(repo / top).rglob("*")])
+        if path.is_file() and ".tmp-" not in str(path)
+    }
+
+
+def lock_entries(repo: Path, *stages: str) -> dict:
+    return {name: yaml.safe_load((repo / "dvc.lock").read_text())["stages"][name] for name in stages}
+
+
+def start_dvc(*args: str, cwd: Path) -> subprocess.Popen[str]:
+    """A dvc process in its own process group, so a kill reaches the stage it runs too."""
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    return subprocess.Popen(
+        [sys.executable, "-m", "dvc", *args], cwd=cwd, env={**os.environ, "PATH": path},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("stage", DATA_STAGES)
+def test_a_stage_killed_midway_leaves_no_partial_output(repo_copy: Path, stage: str) -> None:
+    dvc("repro", "preprocess", cwd=repo_copy)
+    reference = lock_entries(repo_copy, *DATA_STAGES), digests(repo_copy, "data")
+    rng = random.Random(stage)  # a seeded "random moment", different per stage
+    for attempt in range(3):
+        process = start_dvc("repro", "--force", "--single-item", stage, cwd=repo_copy)
+        time.sleep(rng.uniform(1.0, 4.0))
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        outs = {"download_mnist": ["data/download_mnist/Images", "data/download_mnist/labels.csv"],
+                "preprocess": ["data/preprocess"]}[stage]  # fmt: skip
+        for out in outs:  # either gone, or complete and identical to the previous run's
+            now = digests(repo_copy, out)
+            assert not now or now == {k: v for k, v in reference[1].items() if k.startswith(out)}, attempt
+    dvc("repro", "preprocess", cwd=repo_copy)  # may restore from the run cache, running nothing
+    assert (lock_entries(repo_copy, *DATA_STAGES), digests(repo_copy, "data")) == reference
+    dvc("repro", "--force", "preprocess", cwd=repo_copy)  # a real run clears any scratch copy
+    assert not list(repo_copy.glob("data/**/.tmp-*"))
+    assert (lock_entries(repo_copy, *DATA_STAGES), digests(repo_copy, "data")) == reference
+
+
+def test_a_second_repro_is_refused_while_one_runs(repo_copy: Path) -> None:
+    set_params(repo_copy, "download_mnist", limit_per_split=300)
+    set_params(repo_copy, "train", epochs=1)
+    first = start_dvc("repro", cwd=repo_copy)
+    deadline = time.monotonic() + 60
+    while not (repo_copy / "data").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    second = dvc("repro", cwd=repo_copy, check=False)
+    output, _ = first.communicate(timeout=600)
+    # DVC's repo lock ("Unable to acquire lock") or its per-output lock ("... is busy").
+    refused = "Unable to acquire lock" in second.stderr or "it is being blocked by" in second.stderr
+    assert second.returncode != 0 and refused, second.stderr
+    assert first.returncode == 0, output
+    assert "Data and pipelines are up to date" in dvc("status", cwd=repo_copy).stdout
+
+
+def test_two_clones_in_different_folders_agree(tmp_path: Path) -> None:
+    clones = [copy_repo(tmp_path / name / "workshop") for name in ("alice", "bob-elsewhere")]
+    for clone in clones:
+        set_params(clone, "download_mnist", limit_per_split=300)
+        set_params(clone, "train", epochs=1)
+        dvc("repro", cwd=clone)
+    first, second = clones
+    assert lock_entries(first, *DATA_STAGES) == lock_entries(second, *DATA_STAGES)
+    metrics = [json.loads((clone / "reports/metrics.json").read_text()) for clone in clones]
+    assert metrics[0] == metrics[1]
+
+
+@pytest.fixture
+def pushed_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A small pipeline, run, and an emulator with an empty cache bucket (restartable)."""
+    server = Emulator(tmp_path / "buckets", free_port())
+    server.start()
+    server.create_buckets()
+    repo = copy_repo(tmp_path / "repo")
+    configure_project(repo, server)
+    for name, value in server.environment().items():
+        monkeypatch.setenv(name, value)
+    set_params(repo, "download_mnist", limit_per_split=1000)
+    set_params(repo, "train", epochs=1)
+    dvc("repro", cwd=repo)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "run")
+    yield repo, server
+    server.stop()
+
+
+CACHED = ("data", "models", "dvclive/plots", "reports/misclassified.png", "reports/preprocessed.png",
+          "reports/predictions.csv", "reports/per_class.csv")  # fmt: skip
+
+
+def wipe_local(repo: Path) -> None:
+    for top in (*CACHED, ".dvc/cache"):
+        path = repo / top
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
+def test_push_survives_a_remote_that_dies_midway(pushed_repo) -> None:
+    """gcsfs retries with backoff, so a push whose server comes back finishes; none loses data."""
+    repo, server = pushed_repo
+    before = digests(repo, *CACHED)
+    push = start_dvc("push", cwd=repo)
+    deadline = time.monotonic() + 30
+    while not server.filesystem().find(f"{CACHE_BUCKET}/mnist") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    server.stop()
+    time.sleep(3)
+    server.start()  # same port, same --data-dir: what was pushed is still there
+    push.communicate(timeout=600)
+
+    dvc("push", cwd=repo)
+    assert "in sync" in dvc("status", "-c", cwd=repo).stdout
+    wipe_local(repo)
+    dvc("pull", cwd=repo)
+    assert digests(repo, *CACHED) == before
+
+
+def test_pull_names_the_output_a_missing_object_belongs_to(pushed_repo) -> None:
+    repo, server = pushed_repo
+    dvc("push", cwd=repo)
+    outs = lock_entries(repo, "train")["train"]["outs"]
+    model_hash = next(out["md5"] for out in outs if out["path"] == "models/model.keras")
+    buckets = server.filesystem()
+    buckets.rm(f"{CACHE_BUCKET}/mnist/files/md5/{model_hash[:2]}/{model_hash[2:]}")
+    wipe_local(repo)
+    pull = dvc("pull", cwd=repo, check=False)
+    assert pull.returncode != 0
+    assert "models/model.keras" in pull.stderr, pull.stderr
+    assert "data/preprocess" not in pull.stderr  # the other outputs came back
+    assert (repo / "data/preprocess/train.npz").is_file()

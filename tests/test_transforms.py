@@ -9,6 +9,18 @@ from skimage.transform import rotate as skimage_rotate
 from dvc_workshop.transforms import center_crop, random_angles, rotate, standardization_stats, standardize
 
 
+def standardized(images: np.ndarray, mean: float, std: float) -> np.ndarray:
+    """`standardize`, with a hint for the workshop exercise that blanks it out."""
+    try:
+        return standardize(images, mean, std)
+    except NotImplementedError:
+        pytest.fail(
+            "implement standardize(images, mean, std) in dvc_workshop/transforms.py: subtract the "
+            "mean, divide by the standard deviation, return float32 (README: 'Exercise')",
+            pytrace=False,
+        )
+
+
 @pytest.fixture
 def images() -> np.ndarray:
     return np.random.default_rng(0).integers(0, 256, size=(6, 28, 28)).astype(np.uint8)
@@ -16,7 +28,7 @@ def images() -> np.ndarray:
 
 def test_standardize_gives_zero_mean_and_unit_variance_on_the_fitted_data(images) -> None:
     mean, std = standardization_stats(images)
-    scaled = standardize(images, mean, std)
+    scaled = standardized(images, mean, std)
     assert scaled.dtype == np.float32
     assert scaled.mean() == pytest.approx(0.0, abs=1e-5)
     assert scaled.std() == pytest.approx(1.0, abs=1e-5)
@@ -24,7 +36,7 @@ def test_standardize_gives_zero_mean_and_unit_variance_on_the_fitted_data(images
 
 def test_standardize_applies_the_given_statistics_not_its_own() -> None:
     pixels = np.array([[[0, 10], [20, 30]]], dtype=np.uint8)
-    assert standardize(pixels, mean=10.0, std=5.0).tolist() == [[[-2.0, 0.0], [2.0, 4.0]]]
+    assert standardized(pixels, mean=10.0, std=5.0).tolist() == [[[-2.0, 0.0], [2.0, 4.0]]]
 
 
 def test_standardization_stats_are_the_pixel_mean_and_std() -> None:

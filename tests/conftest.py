@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import shutil
 import subprocess
@@ -22,6 +23,28 @@ os.environ["NO_GCE_CHECK"] = "true"
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_MNIST = REPO_ROOT.parent / "shared" / "data" / "mnist"
+
+
+# Everything the pipeline writes that DVC caches (the small metrics files live in git).
+DVC_OUTPUTS = ("data", "models", "dvclive/plots", *(f"reports/{name}" for name in (
+    "preprocessed.png", "predictions.csv", "per_class.csv", "misclassified.png")))  # fmt: skip
+
+
+def digests(repo: Path, *tops: str) -> dict[str, str]:
+    """MD5 of every file under `tops`, leaving out the scratch copies a killed stage leaves."""
+    return {
+        str(path.relative_to(repo)): hashlib.md5(path.read_bytes()).hexdigest()
+        for top in tops
+        for path in sorted([repo / top, *(repo / top).rglob("*")])
+        if path.is_file() and ".tmp-" not in str(path)
+    }
+
+
+def remove_local_data(repo: Path) -> None:
+    """Delete DVC's cache and every cached output, as on a teammate's fresh clone."""
+    for top in (*DVC_OUTPUTS, ".dvc/cache"):
+        path = repo / top
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
 def run(args: list[str], cwd: Path, check: bool = True, **env: str) -> subprocess.CompletedProcess[str]:

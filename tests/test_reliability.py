@@ -6,11 +6,9 @@ server (fake-gcs-server on 127.0.0.1) is stopped in the middle of a push.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -22,20 +20,10 @@ import yaml
 
 from dvc_workshop.emulator import CACHE_BUCKET, Emulator, configure_project
 
-from .conftest import copy_repo, dvc, git, set_params
+from .conftest import DVC_OUTPUTS, copy_repo, digests, dvc, git, remove_local_data, set_params
 from .test_remote import free_port
 
 DATA_STAGES = ("download_mnist", "preprocess")
-
-
-def digests(repo: Path, *tops: str) -> dict[str, str]:
-    """Hashes of the files under `tops`, leaving out the scratch copies a killed stage leaves."""
-    return {
-        str(path.relative_to(repo)): hashlib.md5(path.read_bytes()).hexdigest()
-        for top in tops
-        for path in sorted([repo / top, *(repo / top).rglob("*")])
-        if path.is_file() and ".tmp-" not in str(path)
-    }
 
 
 def lock_entries(repo: Path, *stages: str) -> dict:
@@ -120,20 +108,10 @@ def pushed_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     server.stop()
 
 
-CACHED = ("data", "models", "dvclive/plots", "reports/misclassified.png", "reports/preprocessed.png",
-          "reports/predictions.csv", "reports/per_class.csv")  # fmt: skip
-
-
-def wipe_local(repo: Path) -> None:
-    for top in (*CACHED, ".dvc/cache"):
-        path = repo / top
-        shutil.rmtree(path) if path.is_dir() else path.unlink()
-
-
 def test_push_survives_a_remote_that_dies_midway(pushed_repo) -> None:
     """gcsfs retries with backoff, so a push whose server comes back finishes; none loses data."""
     repo, server = pushed_repo
-    before = digests(repo, *CACHED)
+    before = digests(repo, *DVC_OUTPUTS)
     push = start_dvc("push", cwd=repo)
     deadline = time.monotonic() + 30
     while not server.filesystem().find(f"{CACHE_BUCKET}/mnist") and time.monotonic() < deadline:
@@ -145,9 +123,9 @@ def test_push_survives_a_remote_that_dies_midway(pushed_repo) -> None:
 
     dvc("push", cwd=repo)
     assert "in sync" in dvc("status", "-c", cwd=repo).stdout
-    wipe_local(repo)
+    remove_local_data(repo)
     dvc("pull", cwd=repo)
-    assert digests(repo, *CACHED) == before
+    assert digests(repo, *DVC_OUTPUTS) == before
 
 
 def test_pull_names_the_output_a_missing_object_belongs_to(pushed_repo) -> None:
@@ -157,7 +135,7 @@ def test_pull_names_the_output_a_missing_object_belongs_to(pushed_repo) -> None:
     model_hash = next(out["md5"] for out in outs if out["path"] == "models/model.keras")
     buckets = server.filesystem()
     buckets.rm(f"{CACHE_BUCKET}/mnist/files/md5/{model_hash[:2]}/{model_hash[2:]}")
-    wipe_local(repo)
+    remove_local_data(repo)
     pull = dvc("pull", cwd=repo, check=False)
     assert pull.returncode != 0
     assert "models/model.keras" in pull.stderr, pull.stderr

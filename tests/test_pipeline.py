@@ -19,7 +19,7 @@ def stages_run(output: str) -> list[str]:
 
 def test_repro_caches_everything_and_reruns_only_what_changed(repo_copy: Path) -> None:
     set_params(repo_copy, "download_mnist", limit_per_split=400)
-    set_params(repo_copy, "train", epochs=2)
+    set_params(repo_copy, "train", epochs=2, batch_size=32)  # 360 images: 12 steps an epoch
     git(repo_copy, "commit", "-qam", "small run")
 
     first = dvc("repro", cwd=repo_copy)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import zipfile
 from pathlib import Path
@@ -88,3 +89,15 @@ def test_shards_are_byte_identical_when_written_again(tmp_path: Path) -> None:
     write_shards({"train": digits}, tmp_path / "again")
     for shard in (tmp_path / "first").iterdir():
         assert shard.read_bytes() == (tmp_path / "again" / shard.name).read_bytes()
+
+
+def test_shards_do_not_depend_on_the_number_of_processes(tmp_path: Path, monkeypatch) -> None:
+    digits = Digits(*random_digits(2 * IMAGES_PER_SHARD + 3, 7))
+    (tmp_path / "parallel").mkdir(), (tmp_path / "one").mkdir()
+    write_shards({"train": digits}, tmp_path / "parallel")
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)  # parallel_map then works in this process
+    write_shards({"train": digits}, tmp_path / "one")
+    shards = sorted(p.name for p in (tmp_path / "parallel").iterdir())
+    assert shards == sorted(p.name for p in (tmp_path / "one").iterdir()) and len(shards) == 3
+    for name in shards:
+        assert (tmp_path / "parallel" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()

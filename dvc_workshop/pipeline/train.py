@@ -59,12 +59,13 @@ def main(
     settings = load_section(params, "train", TrainParams)
     images, labels = load_split(data_dir / "train.npz")
 
-    # Imported here, after the cheap checks: TensorFlow takes seconds to load.
+    # Imported here, after the cheap checks: TensorFlow takes seconds to load (model.py first).
+    from dvc_workshop.model import build_model, save_model  # isort: skip
+
     import keras
     import tensorflow as tf
     from dvclive.keras import DVCLiveCallback
 
-    from dvc_workshop.model import build_model, save_model
     from dvclive import Live
 
     keras.utils.set_random_seed(settings.seed)

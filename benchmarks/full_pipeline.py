@@ -114,6 +114,7 @@ def main() -> None:
     dvc = [sys.executable, "-m", "dvc"]
     print(f"{repo}: -S {' -S '.join(overrides)}, empty DVC cache, {os.cpu_count()} CPU cores", flush=True)
 
+    subprocess.run(["sync"], check=True)  # earlier writes (not ours) reach the disk before timing
     stages = {}
     for stage in STAGES:
         stages[stage] = measure([*dvc, "repro", "--single-item", stage], repo)

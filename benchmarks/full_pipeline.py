@@ -7,8 +7,10 @@ the `full` configuration (FULL_OVERRIDES: the `-S` list the README gives `dvc ex
 `dvc repro --single-item` for each stage in order and measures each: wall time, CPU time (DVC and
 every process of the stage) and peak memory (all of the stage's processes together, sampled
 every 20 ms). DVC's own hashing and caching count in their stage, and their sum counts DVC's
-start-up once per stage, so it is an upper bound for one cold `dvc repro`. Then it times a
-`dvc repro` with nothing to do and reads the test accuracy from reports/metrics.json.
+start-up once per stage, so it is an upper bound for one cold `dvc repro`; a `sync` before the
+first stage keeps earlier, unrelated writes out of the figures, and one after the last counts in
+the total. Then it times `dvc repro` with nothing to do (median of three) and reads the test
+accuracy from reports/metrics.json.
 
 References, in the same run and on the same data, since absolute times drift on a shared machine:
 - the original workshop's per-image way: a Pillow save loop writing 70,000 loose PNGs, then a

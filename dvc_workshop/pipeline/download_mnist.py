@@ -46,7 +46,7 @@ def write_labels(splits: dict[str, Digits], path: Path) -> None:
 @app.command()
 def main(
     images_dir: Annotated[Path, typer.Option(help="Folder to write the zip shards of PNGs into.")],
-    labels: Annotated[Path, typer.Option(help="CSV table to write: image path, label, split.")],
+    labels: Annotated[Path, typer.Option(help="CSV table to write: shard, image inside it, label, split.")],
     params: Annotated[Path, typer.Option(help="Parameters file.")] = Path("params.yaml"),
     verbose: VerboseOption = False,
 ) -> None:

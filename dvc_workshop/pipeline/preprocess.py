@@ -71,7 +71,7 @@ def read_images(
     folder: Path, table: dict[str, list[Row]], angles: np.ndarray, crop_size: int = IMAGE_SIZE
 ) -> tuple[np.ndarray, dict[str, list[np.ndarray]]]:
     """Training pixel counts, and each split's images (training ones rotated), a part per shard."""
-    tasks = []  # (split, shard path, image names, their angles): one task per run of a shard
+    tasks = []  # (split, shard path, image names, their angles, crop): one per run of a shard
     for split, rows in table.items():
         position = 0
         for shard, group in itertools.groupby(rows, key=lambda row: row[0]):

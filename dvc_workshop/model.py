@@ -19,10 +19,10 @@ from pathlib import Path
 from dvc_workshop.arrays import zip_entry
 from dvc_workshop.params import TrainParams
 
-# Keras imports scikit-learn and pandas at start-up whenever they are installed (mlxtend brings
-# them), for wrappers and DataFrame inputs this project never uses: about a second of every train
-# and evaluate run. They are hidden while Keras loads, and importable as usual right after.
-_HIDDEN = [name for name in ("sklearn", "pandas") if name not in sys.modules]
+# Keras imports scikit-learn, pandas and matplotlib at start-up whenever they are installed
+# (mlxtend brings them), for wrappers, DataFrame inputs and plots this project never uses: about a
+# second of every train and evaluate run. They are hidden while Keras loads, importable after.
+_HIDDEN = [name for name in ("sklearn", "pandas", "matplotlib") if name not in sys.modules]
 sys.modules.update(dict.fromkeys(_HIDDEN, None))
 try:
     import keras

@@ -42,6 +42,8 @@ sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
 
 from references import keras_example_accuracy, per_image_preprocess, pillow_save_loop  # noqa: E402
 
+from tests.clones import copy_repo  # noqa: E402
+
 FULL_OVERRIDES = ["download_mnist.source=../shared/data/mnist", "train.epochs=5"]
 STAGES = ("download_mnist", "preprocess", "train", "evaluate")
 TARGETS = {"download_mnist": 10, "preprocess": 8, "evaluate": 10, "pipeline": 180, "no-op": 2}
@@ -77,22 +79,6 @@ def measure(args: list[str], cwd: Path) -> Measured:
     return Measured(wall, usage.ru_utime + usage.ru_stime, peak / 2**20)
 
 
-def fresh_copy(destination: Path) -> Path:
-    """This working tree's files (tracked, and new ones not ignored) in a new git repository."""
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=REPO_ROOT, capture_output=True, text=True, check=True,
-    ).stdout.split("\0")  # fmt: skip
-    for name in filter(None, listed):
-        if (REPO_ROOT / name).is_file():
-            (destination / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO_ROOT / name, destination / name)
-    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com"]
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "benchmark copy"]):
-        subprocess.run([*git, *args], cwd=destination, check=True)
-    return destination
-
-
 def apply_overrides(params_file: Path, overrides: list[str]) -> None:
     """Edit params.yaml as `dvc exp run -S section.name=value` does (value read as YAML)."""
     params = yaml.safe_load(params_file.read_text())
@@ -111,7 +97,7 @@ def main() -> None:
     source = options.source.resolve()
     overrides = [f"download_mnist.source={source}", *FULL_OVERRIDES[1:]]
     work = Path(tempfile.mkdtemp(prefix="dvc-workshop-full-"))
-    repo = fresh_copy(work / "repo")
+    repo = copy_repo(work / "repo")
     apply_overrides(repo / "params.yaml", overrides)
     dvc = [sys.executable, "-m", "dvc"]
     print(f"{repo}: -S {' -S '.join(overrides)}, empty DVC cache, {os.cpu_count()} CPU cores", flush=True)

@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from dvc_workshop.mnist import load_mnist
 from dvc_workshop.params import DownloadParams
+from dvc_workshop.transforms import random_angles
 
 
 def _load(source: Path) -> dict:
@@ -46,9 +47,7 @@ def per_image_preprocess(folder: Path, params: dict) -> float:
     }
     pixels = np.stack(raw["train"]).astype(np.float64)
     mean, std = pixels.mean(), pixels.std()
-    angles = np.random.default_rng(params["seed"]).uniform(
-        -params["max_rotation"], params["max_rotation"], size=len(raw["train"])
-    )
+    angles = random_angles(len(raw["train"]), params["max_rotation"], params["seed"])
     margin = (28 - params["crop_size"]) // 2
     out = {}
     for split, images in raw.items():

@@ -26,9 +26,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from dvc_workshop.emulator import CACHE_BUCKET, Emulator, configure_project  # noqa: E402
-
-DVC_OUTPUTS = ("data", "models", "dvclive/plots", "reports/preprocessed.png", "reports/predictions.csv",
-               "reports/per_class.csv", "reports/misclassified.png")  # fmt: skip
+from tests.clones import DVC_OUTPUTS, remove_local_data  # noqa: E402
 
 
 def timed(args: list[str], cwd: Path) -> float:
@@ -59,9 +57,7 @@ def main() -> None:
             os.environ["GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT"] = "true"
         files = sum(1 for top in DVC_OUTPUTS for p in [repo / top, *(repo / top).rglob("*")] if p.is_file())
         push = timed([*dvc, "push"], repo)
-        for top in (*DVC_OUTPUTS, ".dvc/cache"):
-            path = repo / top
-            shutil.rmtree(path) if path.is_dir() else path.unlink()
+        remove_local_data(repo)
         fetch = timed([*dvc, "fetch"], repo)
         checkout = timed([*dvc, "checkout"], repo)
 

@@ -53,15 +53,17 @@ def write_shard(path: Path, names: list[str], images: np.ndarray) -> int:
 def read_shard(path: Path, names: list[str], size: int) -> np.ndarray:
     """The named PNGs of one shard as a (len(names), size, size) uint8 array."""
     try:
-        members = _stored_members(path.read_bytes())
+        data = path.read_bytes()
+        archive = zipfile.ZipFile(io.BytesIO(data))
     except FileNotFoundError:
         raise WorkshopError(f"missing shard listed in the labels table: {path}") from None
     except (zipfile.BadZipFile, OSError) as error:
         raise WorkshopError(f"{path}: not a zip archive of PNGs ({error})") from None
+    members = {info.filename: info for info in archive.infolist()}
     images = np.empty((len(names), size, size), dtype=np.uint8)
     for index, name in enumerate(names):
         try:
-            images[index] = decode_png(members[name](), size)
+            images[index] = decode_png(_member_bytes(archive, data, members[name]), size)
         except KeyError:
             raise WorkshopError(f"{path}: no {name} in the shard (listed in the labels table)") from None
         except PngError as error:
@@ -71,30 +73,22 @@ def read_shard(path: Path, names: list[str], size: int) -> np.ndarray:
     return images
 
 
-def _stored_members(data: bytes) -> dict[str, Callable[[], bytes]]:
-    """A reader per member of the zip archive `data`.
+def _member_bytes(archive: zipfile.ZipFile, data: bytes, info: zipfile.ZipInfo) -> bytes:
+    """One member of the zip archive whose bytes are `data`.
 
-    zipfile spends ~15 us per member opening it as a stream; for members stored uncompressed
-    (as write_shard stores them) the bytes are a slice of the archive, checked against the CRC
-    in the directory. Any other member is read by zipfile.
+    zipfile spends ~15 us per member opening it as a stream; a member stored uncompressed (as
+    write_shard stores them) is a slice of the archive, checked against the CRC in the
+    directory. Any other member is read by zipfile.
     """
-    archive = zipfile.ZipFile(io.BytesIO(data))
-
-    def reader(info: zipfile.ZipInfo) -> Callable[[], bytes]:
-        def read() -> bytes:
-            header = info.header_offset
-            if info.compress_type != zipfile.ZIP_STORED or data[header : header + 4] != b"PK\x03\x04":
-                return archive.read(info)
-            name_length, extra_length = struct.unpack_from("<HH", data, header + 26)
-            start = header + 30 + name_length + extra_length
-            member = data[start : start + info.compress_size]
-            if zlib.crc32(member) != info.CRC:
-                raise zipfile.BadZipFile(f"bad CRC-32 for {info.filename}")
-            return member
-
-        return read
-
-    return {info.filename: reader(info) for info in archive.infolist()}
+    header = info.header_offset
+    if info.compress_type != zipfile.ZIP_STORED or data[header : header + 4] != b"PK\x03\x04":
+        return archive.read(info)
+    name_length, extra_length = struct.unpack_from("<HH", data, header + 26)
+    start = header + 30 + name_length + extra_length
+    member = data[start : start + info.compress_size]
+    if zlib.crc32(member) != info.CRC:
+        raise zipfile.BadZipFile(f"bad CRC-32 for {info.filename}")
+    return member
 
 
 def parallel_map(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,17 +16,15 @@ import yaml
 from dvc_workshop.idx import encode_idx
 from dvc_workshop.mnist import IDX_FILES
 
+from .clones import DVC_OUTPUTS, REPO_ROOT, copy_repo, remove_local_data
+
+__all__ = ["DVC_OUTPUTS", "REPO_ROOT", "copy_repo", "remove_local_data"]  # used by the test modules
+
 # Never let google-auth or gcsfs probe for a Compute Engine metadata server: tests talk to
 # 127.0.0.1 only, and a missing credential must fail at once instead of after a network wait.
 os.environ["NO_GCE_CHECK"] = "true"
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_MNIST = REPO_ROOT.parent / "shared" / "data" / "mnist"
-
-
-# Everything the pipeline writes that DVC caches (the small metrics files live in git).
-DVC_OUTPUTS = ("data", "models", "dvclive/plots", *(f"reports/{name}" for name in (
-    "preprocessed.png", "predictions.csv", "per_class.csv", "misclassified.png")))  # fmt: skip
 
 
 def digests(repo: Path, *tops: str) -> dict[str, str]:
@@ -38,13 +35,6 @@ def digests(repo: Path, *tops: str) -> dict[str, str]:
         for path in sorted([repo / top, *(repo / top).rglob("*")])
         if path.is_file() and ".tmp-" not in str(path)
     }
-
-
-def remove_local_data(repo: Path) -> None:
-    """Delete DVC's cache and every cached output, as on a teammate's fresh clone."""
-    for top in (*DVC_OUTPUTS, ".dvc/cache"):
-        path = repo / top
-        shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
 def run(args: list[str], cwd: Path, check: bool = True, **env: str) -> subprocess.CompletedProcess[str]:
@@ -90,25 +80,6 @@ def random_digits(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 def idx_folder(tmp_path: Path) -> Path:
     """A small, valid IDX source: 30 training and 20 test images of random pixels."""
     return write_idx_folder(tmp_path / "idx", {"train": random_digits(30, 1), "test": random_digits(20, 2)})
-
-
-def copy_repo(copy: Path) -> Path:
-    """A fresh git repository holding this project's files, as a clone would (no outputs)."""
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split("\0")
-    for name in filter(None, listed):
-        source = REPO_ROOT / name
-        if source.is_file():
-            (copy / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, copy / name)
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "copy"]):
-        git(copy, *args)
-    return copy
 
 
 def git(repo: Path, *args: str) -> str:

@@ -1,0 +1,45 @@
+"""The repository as an attendee's fresh clone, and the outputs DVC caches in it.
+
+Shared by the tests (through conftest) and the benchmarks, which import it as `tests.clones`;
+it needs nothing beyond the standard library, so a benchmark does not pull in pytest.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# Everything the pipeline writes that DVC caches (the small metrics files live in git).
+DVC_OUTPUTS = ("data", "models", "dvclive/plots", *(f"reports/{name}" for name in (
+    "preprocessed.png", "predictions.csv", "per_class.csv", "misclassified.png")))  # fmt: skip
+
+
+def copy_repo(copy: Path) -> Path:
+    """A fresh git repository holding this working tree's files (tracked, and new ones not
+    ignored), as a clone would: no outputs, no DVC cache."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\0")
+    for name in filter(None, listed):
+        source = REPO_ROOT / name
+        if source.is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, copy / name)
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "copy"]):
+        subprocess.run([*git, *args], cwd=copy, check=True, capture_output=True)
+    return copy
+
+
+def remove_local_data(repo: Path) -> None:
+    """Delete DVC's cache and every cached output, as on a teammate's fresh clone."""
+    for top in (*DVC_OUTPUTS, ".dvc/cache"):
+        path = repo / top
+        shutil.rmtree(path) if path.is_dir() else path.unlink()

@@ -7,6 +7,7 @@ timestamp, which keeps `dvc.lock` stable across runs and machines.
 
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 from pathlib import Path
@@ -30,11 +31,18 @@ def zip_entry(name: str) -> zipfile.ZipInfo:
 
 
 def save_npz(path: Path, **arrays: np.ndarray) -> None:
-    """Like `numpy.savez` (uncompressed, loadable by `numpy.load`), but deterministic."""
+    """Like `numpy.savez` (uncompressed, loadable by `numpy.load`), but deterministic.
+
+    Each member is built in memory and written whole (`writestr`), so zipfile knows its size
+    and adds zip64 headers only past 4 GiB: the headers of a streamed member
+    (`open(..., force_zip64=True)`) differ between CPython patch releases (3.11.2 vs 3.11.7),
+    which would change the file's hash on some attendees' machines.
+    """
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
         for name, array in arrays.items():
-            with archive.open(zip_entry(f"{name}.npy"), "w", force_zip64=True) as stream:
-                np.lib.format.write_array(stream, np.ascontiguousarray(array), allow_pickle=False)
+            member = io.BytesIO()
+            np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
+            archive.writestr(zip_entry(f"{name}.npy"), member.getbuffer())
 
 
 def load_split(path: Path) -> tuple[np.ndarray, np.ndarray]:

@@ -11,6 +11,7 @@ Shards are also the unit of work for the processes that write and read them.
 from __future__ import annotations
 
 import io
+import multiprocessing
 import os
 import struct
 import zipfile
@@ -91,16 +92,23 @@ def _member_bytes(archive: zipfile.ZipFile, data: bytes, info: zipfile.ZipInfo) 
     return member
 
 
+def usable_cpus() -> int:
+    """The CPU cores this process may run on (`taskset`, container limits), not the host's count."""
+    if hasattr(os, "sched_getaffinity"):  # Linux; macOS and Windows have no affinity masks
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def parallel_map(
     function: Callable[..., Result], tasks: Iterable[tuple], sizes: list[int], description: str
 ) -> list[Result]:
-    """`function(*task)` for each task, in order, on up to one process per CPU core.
+    """`function(*task)` for each task, in order, on up to one process per usable CPU core.
 
     Each task is a whole shard, so the processes share no state and the results do not
     depend on their number; one task (the sample's test split, say) runs in this process.
     """
     tasks = list(tasks)
-    workers = min(len(tasks), os.cpu_count() or 1)
+    workers = min(len(tasks), usable_cpus())
     with tqdm(total=sum(sizes), desc=description, unit="img", disable=None) as progress:
         if workers <= 1:
             results = []
@@ -108,7 +116,10 @@ def parallel_map(
                 results.append(function(*task))
                 progress.update(size)
             return results
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # "spawn", the default on macOS and Windows, everywhere: a forked worker can inherit a
+        # lock held by another thread (Python 3.12+ warns), and Python 3.14 changes Linux's default.
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool:
             futures = [pool.submit(function, *task) for task in tasks]
             try:
                 for future, size in zip(futures, sizes, strict=True):

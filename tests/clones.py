@@ -17,9 +17,11 @@ DVC_OUTPUTS = ("data", "models", "dvclive/plots", *(f"reports/{name}" for name i
     "preprocessed.png", "predictions.csv", "per_class.csv", "misclassified.png")))  # fmt: skip
 
 
-def copy_repo(copy: Path) -> Path:
+def copy_repo(copy: Path, *, git_identity: bool = True) -> Path:
     """A fresh git repository holding this working tree's files (tracked, and new ones not
-    ignored), as a clone would: no outputs, no DVC cache."""
+    ignored), as a clone would: no outputs, no DVC cache. With `git_identity`, the clone has a
+    committer name and email of its own (commits, `dvc exp run`); without, it relies on the
+    global one, which the tests' home lacks, as a new laptop does."""
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
         cwd=REPO_ROOT,
@@ -32,9 +34,13 @@ def copy_repo(copy: Path) -> Path:
         if source.is_file():
             (copy / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, copy / name)
-    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "copy"]):
-        subprocess.run([*git, *args], cwd=copy, check=True, capture_output=True)
+    identity = {"user.name": "Test Attendee", "user.email": "attendee@example.com"}
+    commands = [["init", "-q"], ["add", "-A"]]
+    commands += [["config", key, value] for key, value in identity.items() if git_identity]
+    commands += [["-c", f"user.name={identity['user.name']}", "-c", f"user.email={identity['user.email']}",
+                  "commit", "-qm", "copy"]]  # fmt: skip
+    for args in commands:
+        subprocess.run(["git", *args], cwd=copy, check=True, capture_output=True)
     return copy
 
 

@@ -7,6 +7,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,15 @@ __all__ = ["DVC_OUTPUTS", "REPO_ROOT", "copy_repo", "remove_local_data"]  # used
 # Never let google-auth or gcsfs probe for a Compute Engine metadata server: tests talk to
 # 127.0.0.1 only, and a missing credential must fail at once instead of after a network wait.
 os.environ["NO_GCE_CHECK"] = "true"
+
+# An empty home, as on an attendee's new laptop: no global git identity (DVC reads it through
+# libgit2, which looks in $HOME), no DVC or Keras settings. What needs an identity (a commit,
+# `dvc exp run`) gets it as the README tells attendees to, so a missing step fails here too.
+os.environ["HOME"] = tempfile.mkdtemp(prefix="dvc-workshop-home-")
+os.environ["GIT_CONFIG_NOSYSTEM"] = "1"
+for variable in ("XDG_CONFIG_HOME", "GIT_CONFIG_GLOBAL", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL",
+                 "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL"):  # fmt: skip
+    os.environ.pop(variable, None)
 
 SHARED_MNIST = REPO_ROOT.parent / "shared" / "data" / "mnist"
 
@@ -83,7 +93,7 @@ def idx_folder(tmp_path: Path) -> Path:
 
 
 def git(repo: Path, *args: str) -> str:
-    return run(["git", "-c", "user.name=test", "-c", "user.email=test@example.com", *args], cwd=repo).stdout
+    return run(["git", *args], cwd=repo).stdout
 
 
 def set_params(repo: Path, section: str, **values: object) -> None:
@@ -95,3 +105,15 @@ def set_params(repo: Path, section: str, **values: object) -> None:
 @pytest.fixture
 def repo_copy(tmp_path: Path) -> Path:
     return copy_repo(tmp_path / "repo")
+
+
+# Modules that run real DVC pipelines, the emulator, the README or the hooks: minutes, not
+# seconds. `pipenv run pytest -m "not slow"` leaves them out for a check in under a minute.
+SLOW_MODULES = {"test_pipeline", "test_experiments", "test_readme", "test_reliability", "test_remote",
+                "test_guide", "test_lint"}  # fmt: skip
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.module.__name__.rpartition(".")[2] in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)

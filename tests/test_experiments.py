@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import html
 import json
 import re
@@ -61,12 +62,17 @@ def experiments(repo: Path) -> dict[str, dict]:
     return found
 
 
-def test_metrics_show_lists_accuracy_loss_and_per_class_figures(small_repo: Path) -> None:
+def test_metrics_show_fits_a_terminal_and_per_class_scores_are_a_table(small_repo: Path) -> None:
     shown = dvc("metrics", "show", "--json", cwd=small_repo).stdout
     (workspace,) = json.loads(shown).values()
     test = workspace["data"]["reports/metrics.json"]["data"]["test"]
-    assert {"accuracy", "loss", "per_class"} <= set(test)
-    assert set(test["per_class"]["7"]) == {"precision", "recall", "f1"}
+    assert set(test) == {"accuracy", "loss", "images"}
+    table = dvc("metrics", "show", cwd=small_repo).stdout.splitlines()
+    assert "test.accuracy" in table[0] and max(map(len, table)) <= 100, table
+    with (small_repo / "reports/per_class.csv").open() as stream:
+        rows = list(csv.DictReader(stream))
+    assert [row["digit"] for row in rows] == [str(digit) for digit in range(10)]
+    assert all(0 <= float(row[score]) <= 1 for row in rows for score in ("precision", "recall", "f1"))
 
 
 def test_plots_show_writes_an_offline_page_with_every_plot(small_repo: Path, tmp_path: Path) -> None:

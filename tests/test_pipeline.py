@@ -26,7 +26,7 @@ def test_repro_caches_everything_and_reruns_only_what_changed(repo_copy: Path) -
     assert stages_run(first.stdout) == STAGES
     metrics = json.loads((repo_copy / "reports/metrics.json").read_text())["test"]
     assert metrics["images"] == 400 and metrics["accuracy"] > 0.5
-    assert sorted(metrics["per_class"]) == [str(d) for d in range(10)]
+    assert (repo_copy / "reports/per_class.csv").read_text().count("\n") == 11  # header + 10 digits
     assert "test.accuracy" in dvc("metrics", "show", cwd=repo_copy).stdout.replace(" ", ".")
     git(repo_copy, "add", "-A")
     git(repo_copy, "commit", "-qm", "results")

@@ -37,7 +37,7 @@ def test_every_block_has_a_known_tag() -> None:
     not SHARED_MNIST.is_dir(), reason="the README's full-MNIST step needs ../shared/data/mnist"
 )
 def test_readme_runs_top_to_bottom(tmp_path: Path) -> None:
-    clone = copy_repo(tmp_path / "dvc-workshop")
+    clone = copy_repo(tmp_path / "dvc-workshop", git_identity=False)  # the README sets it up
     (tmp_path / "shared").symlink_to(SHARED_MNIST.parent.parent)
     bin_dir = Path(sys.executable).parent
     path = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"

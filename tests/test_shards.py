@@ -16,7 +16,7 @@ from dvc_workshop.mnist import Digits
 from dvc_workshop.pipeline.download_mnist import write_labels, write_shards
 from dvc_workshop.pipeline.preprocess import read_images, read_labels
 from dvc_workshop.png import PngError, decode_png, encode_png
-from dvc_workshop.shards import IMAGES_PER_SHARD
+from dvc_workshop.shards import IMAGES_PER_SHARD, usable_cpus
 
 from .conftest import random_digits
 
@@ -91,12 +91,18 @@ def test_shards_are_byte_identical_when_written_again(tmp_path: Path) -> None:
         assert shard.read_bytes() == (tmp_path / "again" / shard.name).read_bytes()
 
 
-def test_shards_do_not_depend_on_the_number_of_processes(tmp_path: Path, monkeypatch) -> None:
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="CPU affinity masks are Linux-only")
+def test_shards_do_not_depend_on_the_number_of_processes(tmp_path: Path) -> None:
     digits = Digits(*random_digits(2 * IMAGES_PER_SHARD + 3, 7))
     (tmp_path / "parallel").mkdir(), (tmp_path / "one").mkdir()
-    write_shards({"train": digits}, tmp_path / "parallel")
-    monkeypatch.setattr(os, "cpu_count", lambda: 1)  # parallel_map then works in this process
-    write_shards({"train": digits}, tmp_path / "one")
+    write_shards({"train": digits}, tmp_path / "parallel")  # a spawned process per usable core
+    allowed = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(allowed)})  # as under `taskset -c 0`: one core, so no pool
+    try:
+        assert usable_cpus() == 1
+        write_shards({"train": digits}, tmp_path / "one")
+    finally:
+        os.sched_setaffinity(0, allowed)
     shards = sorted(p.name for p in (tmp_path / "parallel").iterdir())
     assert shards == sorted(p.name for p in (tmp_path / "one").iterdir()) and len(shards) == 3
     for name in shards:

@@ -1,9 +1,10 @@
 """Stage 4: score the trained model on the test split, which training never saw.
 
 The metrics file is declared under `metrics:` in dvc.yaml, so `dvc metrics show` and
-`dvc metrics diff` read it and `dvc exp show` lists it beside the parameters. The other
-outputs are plots: the confusion matrix (one row per test image, DVC's `confusion`
-template), per-class scores, and a picture of the mistakes.
+`dvc metrics diff` read it and `dvc exp show` lists it beside the parameters. It holds the
+headline figures only, so those tables fit a terminal; the other outputs are plots: the
+confusion matrix (one row per test image, DVC's `confusion` template), the per-class scores
+(30 numbers: a table in the CSV, bars in `dvc plots show`), and a picture of the mistakes.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def write_csv(path: Path, header: list[str], rows: list[list]) -> None:
 def main(
     model_path: Annotated[Path, typer.Option("--model", help="Trained .keras model from train.")],
     data_dir: Annotated[Path, typer.Option(help="Folder with test.npz from preprocess.")],
-    metrics: Annotated[Path, typer.Option(help="JSON file for loss, accuracy and per-class scores.")],
+    metrics: Annotated[Path, typer.Option(help="JSON file for test loss and accuracy.")],
     predictions: Annotated[Path, typer.Option(help="CSV of actual,predicted per test image.")],
     per_class: Annotated[Path, typer.Option(help="CSV of precision, recall, F1 per digit.")],
     mistakes: Annotated[Path, typer.Option(help="PNG of misclassified test images.")],
@@ -54,7 +55,7 @@ def main(
     scores = classification_metrics(labels, probabilities)
 
     with atomic_output(metrics) as scratch:
-        write_json(scratch, {"test": scores})
+        write_json(scratch, {"test": {name: scores[name] for name in ("accuracy", "loss", "images")}})
     write_csv(predictions, ["actual", "predicted"], np.stack([labels, predicted], axis=1).tolist())
     write_csv(
         per_class,

@@ -8,10 +8,10 @@ nor the next stage ever sees a half-written file.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -33,15 +33,21 @@ def stage_app() -> typer.Typer:
     return typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
 
-def run(app: typer.Typer) -> None:
-    """Run a stage app, turning a WorkshopError into `error: ...` on stderr and exit code 1."""
-    try:
-        app()
-    except WorkshopError as error:
-        if "--verbose" in sys.argv[1:]:
-            raise
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(1)
+def one_line_errors(command: Callable[..., None]) -> Callable[..., None]:
+    """A stage command whose WorkshopError is `error: ...` on stderr and exit code 1, or the full
+    traceback when the command is given `--verbose` (its `verbose` parameter)."""
+
+    @functools.wraps(command)  # typer reads the wrapped command's parameters
+    def command_reporting_errors(**options: object) -> None:
+        try:
+            command(**options)
+        except WorkshopError as error:
+            if options.get("verbose"):
+                raise
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(1) from None
+
+    return command_reporting_errors
 
 
 def _scratch_path(final: Path) -> Path:

@@ -19,7 +19,7 @@ from typing import Annotated
 
 import typer
 
-from dvc_workshop.cli import WorkshopError, run, stage_app
+from dvc_workshop.cli import WorkshopError, one_line_errors, stage_app
 from dvc_workshop.idx import encode_idx
 from dvc_workshop.mnist import IDX_FILES, Digits, load_idx, load_sample
 from dvc_workshop.params import DownloadParams, load_section
@@ -151,6 +151,7 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 @app.command()
+@one_line_errors
 def main(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 to serve the GCS API on.")] = 4443,
     data_dir: Annotated[Path, typer.Option(help="Where the buckets are kept between runs.")] = Path(
@@ -190,4 +191,4 @@ def main(
 
 
 if __name__ == "__main__":
-    run(app)
+    app()

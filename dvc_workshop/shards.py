@@ -29,6 +29,7 @@ from dvc_workshop.cli import WorkshopError
 from dvc_workshop.png import PngError, decode_png, encode_png
 
 IMAGES_PER_SHARD = 5000
+LABELS_COLUMNS = ["shard", "image", "label", "split"]  # labels.csv: where each image is, its digit
 Task = TypeVar("Task")
 Result = TypeVar("Result")
 

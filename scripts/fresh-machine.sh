@@ -61,7 +61,13 @@ build_system() {
   debootstrap --variant=minbase "$suite" "$root" http://deb.debian.org/debian >"$root.debootstrap.log" 2>&1 \
     || { tail -n 20 "$root.debootstrap.log"; return 1; }
   # This machine's network inspects TLS with its own CA: the chroot needs it to reach PyPI.
-  cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/" 2>/dev/null || true
+  # pip carries its own CA bundle, so it is pointed at the system's (an attendee's machine needs
+  # none of this: no inspecting proxy there).
+  if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+    cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+    printf 'export %s=/etc/ssl/certs/ca-certificates.crt\n' PIP_CERT REQUESTS_CA_BUNDLE SSL_CERT_FILE \
+      >"$root/etc/profile.d/this-machines-ca.sh"
+  fi
   mount -t proc proc "$root/proc"
   mount --bind /sys "$root/sys"
   mount --bind /dev "$root/dev"

@@ -13,10 +13,17 @@ from typing import Annotated
 
 import typer
 
-from dvc_workshop.cli import VerboseOption, atomic_output, run, stage_app
+from dvc_workshop.cli import VerboseOption, atomic_output, one_line_errors, stage_app
 from dvc_workshop.mnist import Digits, load_mnist
 from dvc_workshop.params import DownloadParams, load_section
-from dvc_workshop.shards import IMAGES_PER_SHARD, member_name, parallel_map, shard_name, write_shard
+from dvc_workshop.shards import (
+    IMAGES_PER_SHARD,
+    LABELS_COLUMNS,
+    member_name,
+    parallel_map,
+    shard_name,
+    write_shard,
+)
 
 app = stage_app()
 
@@ -35,7 +42,7 @@ def write_shards(splits: dict[str, Digits], folder: Path) -> None:
 def write_labels(splits: dict[str, Digits], path: Path) -> None:
     with path.open("w", newline="") as stream:
         writer = csv.writer(stream, lineterminator="\n")
-        writer.writerow(["shard", "image", "label", "split"])
+        writer.writerow(LABELS_COLUMNS)
         for split, digits in splits.items():
             writer.writerows(
                 (shard_name(split, i), member_name(split, i), int(label), split)
@@ -44,6 +51,7 @@ def write_labels(splits: dict[str, Digits], path: Path) -> None:
 
 
 @app.command()
+@one_line_errors
 def main(
     images_dir: Annotated[Path, typer.Option(help="Folder to write the zip shards of PNGs into.")],
     labels: Annotated[Path, typer.Option(help="CSV table to write: shard, image inside it, label, split.")],
@@ -62,4 +70,4 @@ def main(
 
 
 if __name__ == "__main__":
-    run(app)
+    app()

@@ -17,7 +17,7 @@ import numpy as np
 import typer
 
 from dvc_workshop.arrays import load_split, write_json
-from dvc_workshop.cli import VerboseOption, WorkshopError, atomic_output, run, stage_app
+from dvc_workshop.cli import VerboseOption, WorkshopError, atomic_output, one_line_errors, stage_app
 from dvc_workshop.metrics import classification_metrics
 from dvc_workshop.pictures import contact_sheet, save_sheet
 
@@ -33,6 +33,7 @@ def write_csv(path: Path, header: list[str], rows: list[list]) -> None:
 
 
 @app.command()
+@one_line_errors
 def main(
     model_path: Annotated[Path, typer.Option("--model", help="Trained .keras model from train.")],
     data_dir: Annotated[Path, typer.Option(help="Folder with test.npz from preprocess.")],
@@ -70,4 +71,4 @@ def main(
 
 
 if __name__ == "__main__":
-    run(app)
+    app()

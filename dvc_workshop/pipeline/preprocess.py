@@ -10,16 +10,16 @@ from __future__ import annotations
 import csv
 import itertools
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 import numpy as np
 import typer
 
 from dvc_workshop.arrays import save_npz, write_json
-from dvc_workshop.cli import VerboseOption, WorkshopError, atomic_output, run, stage_app
+from dvc_workshop.cli import VerboseOption, WorkshopError, atomic_output, one_line_errors, stage_app
 from dvc_workshop.params import IMAGE_SIZE, PreprocessParams, load_section
 from dvc_workshop.pictures import contact_sheet, save_sheet
-from dvc_workshop.shards import parallel_map, read_shard
+from dvc_workshop.shards import LABELS_COLUMNS, parallel_map, read_shard
 from dvc_workshop.transforms import (
     center_crop,
     pixel_counts,
@@ -31,11 +31,25 @@ from dvc_workshop.transforms import (
 
 app = stage_app()
 SPLITS = ("train", "test")
-COLUMNS = ["shard", "image", "label", "split"]
 PREVIEW_IMAGES = 40
 
 
-Row = tuple[str, str, int]  # shard, image inside it, label
+class Row(NamedTuple):
+    """One image of the labels table."""
+
+    shard: str  # the zip file holding it
+    image: str  # its name inside the shard
+    label: int
+
+
+class ShardTask(NamedTuple):
+    """The work for one process: consecutive images of one split, all in one shard."""
+
+    split: str
+    shard: Path
+    names: list[str]
+    angles: np.ndarray | None  # training images turn; test images don't
+    crop_size: int
 
 
 def read_labels(path: Path) -> dict[str, list[Row]]:
@@ -45,12 +59,13 @@ def read_labels(path: Path) -> dict[str, list[Row]]:
     rows: dict[str, list[Row]] = {split: [] for split in SPLITS}
     with path.open(newline="") as stream:
         reader = csv.DictReader(stream)
-        if reader.fieldnames != COLUMNS:
-            raise WorkshopError(f"{path}: expected the columns {','.join(COLUMNS)}, got {reader.fieldnames}")
+        if reader.fieldnames != LABELS_COLUMNS:
+            expected = ",".join(LABELS_COLUMNS)
+            raise WorkshopError(f"{path}: expected the columns {expected}, got {reader.fieldnames}")
         for line, row in enumerate(reader, start=2):
             if row["split"] not in rows or row["label"] not in set("0123456789"):
                 raise WorkshopError(f"{path}, line {line}: bad split or label in {row}")
-            rows[row["split"]].append((row["shard"], row["image"], int(row["label"])))
+            rows[row["split"]].append(Row(row["shard"], row["image"], int(row["label"])))
     return rows
 
 
@@ -71,27 +86,28 @@ def read_images(
     folder: Path, table: dict[str, list[Row]], angles: np.ndarray, crop_size: int = IMAGE_SIZE
 ) -> tuple[np.ndarray, dict[str, list[np.ndarray]]]:
     """Training pixel counts, and each split's images (training ones rotated), a part per shard."""
-    tasks = []  # (split, shard path, image names, their angles, crop): one per run of a shard
+    tasks = []
     for split, rows in table.items():
         position = 0
-        for shard, group in itertools.groupby(rows, key=lambda row: row[0]):
-            names = [image for _, image, _ in group]
+        for shard, group in itertools.groupby(rows, key=lambda row: row.shard):
+            names = [row.image for row in group]
             turns = angles[position : position + len(names)] if split == "train" else None
-            tasks.append((split, folder / shard, names, turns, crop_size))
+            tasks.append(ShardTask(split, folder / shard, names, turns, crop_size))
             position += len(names)
     results = parallel_map(
-        read_rotate_crop, [task[1:] for task in tasks], [len(task[2]) for task in tasks], "read PNG shards"
+        read_rotate_crop, [task[1:] for task in tasks], [len(task.names) for task in tasks], "read PNG shards"
     )
     counts = np.zeros(256, dtype=np.int64)
     by_split: dict[str, list[np.ndarray]] = {split: [] for split in SPLITS}
-    for (split, *_), (shard_counts, images) in zip(tasks, results, strict=True):
-        by_split[split].append(images)
-        if split == "train":
+    for task, (shard_counts, images) in zip(tasks, results, strict=True):
+        by_split[task.split].append(images)
+        if task.split == "train":
             counts += shard_counts
     return counts, by_split
 
 
 @app.command()
+@one_line_errors
 def main(
     images_dir: Annotated[Path, typer.Option(help="Folder of PNG shards from download_mnist.")],
     labels: Annotated[Path, typer.Option(help="Labels table from download_mnist.")],
@@ -112,7 +128,7 @@ def main(
         split: np.concatenate([empty, *(standardize(p, mean, std) for p in ps)])
         for split, ps in parts.items()
     }
-    labels_of = {split: np.array([row[2] for row in table[split]], dtype=np.int64) for split in SPLITS}
+    labels_of = {split: np.array([row.label for row in table[split]], dtype=np.int64) for split in SPLITS}
 
     with atomic_output(out_dir, directory=True) as scratch:
         for split in SPLITS:
@@ -126,4 +142,4 @@ def main(
 
 
 if __name__ == "__main__":
-    run(app)
+    app()

@@ -15,7 +15,7 @@ import numpy as np
 import typer
 
 from dvc_workshop.arrays import load_split
-from dvc_workshop.cli import VerboseOption, atomic_output, run, stage_app
+from dvc_workshop.cli import VerboseOption, atomic_output, one_line_errors, stage_app
 from dvc_workshop.params import TrainParams, load_section
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ def validation_split(count: int, fraction: float, seed: int) -> tuple[np.ndarray
 
 
 @app.command()
+@one_line_errors
 def main(
     data_dir: Annotated[Path, typer.Option(help="Folder with train.npz from preprocess.")],
     model_path: Annotated[Path, typer.Option("--model", help="Where to save the trained .keras model.")],
@@ -95,4 +96,4 @@ def main(
 
 
 if __name__ == "__main__":
-    run(app)
+    app()

@@ -65,9 +65,8 @@ def main(
 
     import keras
     import tensorflow as tf
-    from dvclive.keras import DVCLiveCallback
-
     from dvclive import Live
+    from dvclive.keras import DVCLiveCallback
 
     keras.utils.set_random_seed(settings.seed)
     tf.config.experimental.enable_op_determinism()

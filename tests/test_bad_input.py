@@ -147,7 +147,7 @@ def test_broken_download_output(tmp_path: Path, idx_folder: Path, breakage) -> N
         (
             "preprocess",
             {"max_rotation": 400.0},
-            "invalid parameter preprocess.max_rotation: must be in [0, 180]",
+            "invalid parameter preprocess.max_rotation: must be at most 180.0, got 400.0",
         ),
         ("preprocess", {"crop_size": 28.5}, "invalid parameter preprocess.crop_size: expected an integer"),
     ],

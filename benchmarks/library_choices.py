@@ -1,0 +1,201 @@
+"""Benchmark: each hand-written part of the data stages beside the library that could replace it.
+
+Run: pipenv run python benchmarks/library_choices.py [--source DIR] [--images N]
+
+On N real MNIST digits (the full MNIST's training images where ../shared/data/mnist exists,
+else the shipped sample), in this one process, one core, best of three:
+- PNG encoding: dvc_workshop.png.encode_png vs Pillow's `Image.save`;
+- PNG decoding: dvc_workshop.png.decode_png vs Pillow's `Image.open` + numpy;
+- reading shard members: zipfile's `ZipFile.read` (what shards.read_shard uses);
+- rotation: dvc_workshop.transforms.rotate (numpy, whole batches) vs scipy.ndimage's
+  `map_coordinates` on the whole batch vs scikit-image's `rotate` per image;
+- Keras's import (a fresh process each, median of three) with and without hiding
+  scikit-learn, pandas and matplotlib from it, as dvc_workshop/model.py does.
+Per image, and scaled to the full MNIST's 70,000 images (60,000 rotated) on the two processes
+the stages use, which is what a user waits for beside the stage targets (download_mnist <= 10 s,
+preprocess <= 8 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from dvc_workshop.mnist import load_idx, load_sample  # noqa: E402
+from dvc_workshop.png import decode_png, encode_png  # noqa: E402
+from dvc_workshop.shards import write_shard  # noqa: E402
+from dvc_workshop.transforms import random_angles, rotate  # noqa: E402
+
+FULL_IMAGES, FULL_ROTATED, PROCESSES = 70_000, 60_000, 2
+
+
+def best_of_three(work: Callable[[], object]) -> float:
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def pillow_encode(image: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(image, mode="L").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def pillow_decode(data: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(data)) as image:
+        return np.asarray(image)
+
+
+def scipy_rotate(images: np.ndarray, angles: np.ndarray) -> np.ndarray:
+    """The whole batch in one `map_coordinates` call: per-image coordinates, bilinear, fill 0."""
+    from scipy import ndimage
+
+    count, height, width = images.shape
+    theta = np.deg2rad(angles)[:, None, None]
+    rows, cols = np.mgrid[0:height, 0:width]
+    dy, dx = rows - (height - 1) / 2, cols - (width - 1) / 2
+    src_x = np.cos(theta) * dx - np.sin(theta) * dy + (width - 1) / 2
+    src_y = np.sin(theta) * dx + np.cos(theta) * dy + (height - 1) / 2
+    index = np.broadcast_to(np.arange(count)[:, None, None], src_x.shape)
+    coordinates = np.stack([index, src_y, src_x])
+    return ndimage.map_coordinates(
+        images.astype(np.float32), coordinates, order=1, mode="grid-constant", cval=0.0
+    )
+
+
+def skimage_rotate(images: np.ndarray, angles: np.ndarray) -> np.ndarray:
+    from skimage.transform import rotate as rotate_one
+
+    return np.stack(
+        [
+            rotate_one(image, angle, order=1, mode="constant", preserve_range=True)
+            for image, angle in zip(images, angles, strict=True)
+        ]
+    ).astype(np.float32)
+
+
+def keras_import_seconds(hidden: bool) -> float:
+    hide = "import sys; sys.modules.update(dict.fromkeys(['sklearn', 'pandas', 'matplotlib']))\n"
+    code = (
+        hide if hidden else ""
+    ) + "import time; t = time.perf_counter(); import keras; print(time.perf_counter() - t)"
+    runs = [
+        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+        for _ in range(3)
+    ]
+    return statistics.median(runs)
+
+
+def report(name: str, seconds: float, count: int, full_count: int, baseline: float | None = None) -> None:
+    per_image = seconds / count * 1e6
+    full = seconds / count * full_count / PROCESSES
+    ratio = f"   {baseline / seconds:4.1f}x the first" if baseline else ""
+    print(
+        f"  {name:<44} {per_image:7.1f} us/image   full MNIST on {PROCESSES} processes: {full:5.1f} s{ratio}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--source", type=Path, default=REPO_ROOT.parent / "shared/data/mnist")
+    parser.add_argument("--images", type=int, default=10_000)
+    args = parser.parse_args()
+    if args.source.is_dir():
+        images = load_idx(str(args.source))["train"].images[: args.images]
+    else:
+        images = load_sample(REPO_ROOT / "sources/mnist-sample.yaml", 0.2, 42)["train"].images[: args.images]
+    count = len(images)
+    print(
+        f"{count} MNIST digits from {args.source if args.source.is_dir() else 'the shipped sample'}, one core"
+    )
+
+    print("PNG encoding (download_mnist)")
+    ours = best_of_three(lambda: [encode_png(image) for image in images])
+    report("dvc_workshop.png.encode_png", ours, count, FULL_IMAGES)
+    report(
+        "Pillow Image.save",
+        best_of_three(lambda: [pillow_encode(image) for image in images]),
+        count,
+        FULL_IMAGES,
+        ours,
+    )
+
+    print("PNG decoding (preprocess)")
+    encoded = [encode_png(image) for image in images]
+    assert all(
+        np.array_equal(pillow_decode(data), image) for data, image in zip(encoded, images, strict=True)
+    )
+    ours = best_of_three(lambda: [decode_png(data, 28) for data in encoded])
+    report("dvc_workshop.png.decode_png", ours, count, FULL_IMAGES)
+    report(
+        "Pillow Image.open + numpy",
+        best_of_three(lambda: [pillow_decode(data) for data in encoded]),
+        count,
+        FULL_IMAGES,
+        ours,
+    )
+
+    print("Shard members (preprocess)")
+    with tempfile.TemporaryDirectory() as folder:
+        shard = Path(folder) / "shard.zip"
+        names = [f"train/{index:05d}.png" for index in range(count)]
+        write_shard(shard, names, images)
+
+        def read_members() -> None:
+            with zipfile.ZipFile(shard) as archive:
+                for name in names:
+                    archive.read(name)
+
+        def read_slices() -> None:  # the members' bytes cut out of the file by offset, as before
+            data = shard.read_bytes()
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                for info in archive.infolist():
+                    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+                    data[start : start + info.compress_size]
+
+        slices = best_of_three(read_slices)
+        report("zip headers read by offset (no CRC check)", slices, count, FULL_IMAGES)
+        report("zipfile ZipFile.read", best_of_three(read_members), count, FULL_IMAGES, slices)
+
+    print("Rotation of training images (preprocess)")
+    angles = random_angles(count, 10.0, 42)
+    reference = rotate(images, angles)
+    assert np.abs(scipy_rotate(images[:100], angles[:100]) - reference[:100]).max() < 1e-3
+    ours = best_of_three(lambda: rotate(images, angles))
+    report("dvc_workshop.transforms.rotate (numpy)", ours, count, FULL_ROTATED)
+    report(
+        "scipy.ndimage.map_coordinates, one call",
+        best_of_three(lambda: scipy_rotate(images, angles)),
+        count,
+        FULL_ROTATED,
+        ours,
+    )
+    few = min(count, 2000)
+    seconds = best_of_three(lambda: skimage_rotate(images[:few], angles[:few])) * count / few
+    report("scikit-image rotate, per image", seconds, count, FULL_ROTATED, ours)
+
+    print("Keras import (train and evaluate, each run)")
+    plain, hidden = keras_import_seconds(hidden=False), keras_import_seconds(hidden=True)
+    print(f"  import keras: {plain:.2f} s; with scikit-learn, pandas, matplotlib hidden: {hidden:.2f} s "
+          f"({plain - hidden:+.2f} s saved per stage run)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

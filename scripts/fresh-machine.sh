@@ -75,6 +75,7 @@ build_system() {
   mount --bind /dev/pts "$root/dev/pts"
   mount --bind /dev/shm "$root/dev/shm"
   cp /etc/resolv.conf "$root/etc/resolv.conf"
+  echo 'export LANG=C.UTF-8' >"$root/etc/profile.d/locale.sh"  # as a desktop's terminal sets it
   chroot "$root" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
     python3 python3-pip python3-venv git ca-certificates >/dev/null && update-ca-certificates >/dev/null'
   chroot "$root" python3 --version

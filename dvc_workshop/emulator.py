@@ -84,19 +84,27 @@ class Emulator:
 
         return gcsfs.GCSFileSystem(endpoint_url=self.url, token="anon", skip_instance_cache=True)
 
+    def client(self):  # -> google.cloud.storage.Client
+        """Google's own client for bucket work, pointed at this server (no credentials needed)."""
+        from google.auth.credentials import AnonymousCredentials
+        from google.cloud import storage
+
+        anonymous, endpoint = AnonymousCredentials(), {"api_endpoint": self.url}
+        return storage.Client(project="dvc-workshop", credentials=anonymous, client_options=endpoint)
+
     def create_buckets(self) -> None:
-        fs = self.filesystem()
+        client = self.client()
         for bucket in (RAW_BUCKET, CACHE_BUCKET):
-            if not fs.exists(bucket):
-                fs.mkdir(bucket)
+            if client.lookup_bucket(bucket) is None:
+                client.create_bucket(bucket)
 
     def upload_raw(self, splits: dict[str, Digits]) -> None:
         """Write the four IDX .gz files into the raw bucket (as the original distribution has them)."""
-        objects = {}
+        bucket = self.client().bucket(RAW_BUCKET)
         for split, (images_name, labels_name) in IDX_FILES.items():
             for name, array in ((images_name, splits[split].images), (labels_name, splits[split].labels)):
-                objects[f"{RAW_BUCKET}/{RAW_PREFIX}/{name}"] = gzip.compress(encode_idx(array), mtime=0)
-        self.filesystem().pipe(objects)
+                data = gzip.compress(encode_idx(array), mtime=0)
+                bucket.blob(f"{RAW_PREFIX}/{name}").upload_from_string(data, content_type="application/gzip")
 
     def environment(self) -> dict[str, str]:
         """What a process needs to reach these buckets through gcsfs (fsspec reads FSSPEC_GS_*)."""

@@ -109,6 +109,7 @@ def parallel_map(
 
     Each task is a whole shard, so the processes share no state and the results do not
     depend on their number; one task (the sample's test split, say) runs in this process.
+    Not tqdm's `process_map`: it counts tasks, not images, and cannot choose the start method.
     """
     tasks = list(tasks)
     workers = min(len(tasks), usable_cpus())

@@ -16,7 +16,7 @@ from dvc_workshop.mnist import Digits
 from dvc_workshop.pipeline.download_mnist import write_labels, write_shards
 from dvc_workshop.pipeline.preprocess import read_images, read_labels
 from dvc_workshop.png import PngError, decode_png, encode_png
-from dvc_workshop.shards import IMAGES_PER_SHARD, usable_cpus
+from dvc_workshop.shards import IMAGES_PER_SHARD, MIN_IMAGES_PER_PROCESS, usable_cpus
 
 from .conftest import random_digits
 
@@ -93,7 +93,7 @@ def test_shards_are_byte_identical_when_written_again(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="CPU affinity masks are Linux-only")
 def test_shards_do_not_depend_on_the_number_of_processes(tmp_path: Path) -> None:
-    digits = Digits(*random_digits(2 * IMAGES_PER_SHARD + 3, 7))
+    digits = Digits(*random_digits(2 * MIN_IMAGES_PER_PROCESS + 3, 7))  # enough for two processes
     (tmp_path / "parallel").mkdir(), (tmp_path / "one").mkdir()
     write_shards({"train": digits}, tmp_path / "parallel")  # a spawned process per usable core
     allowed = os.sched_getaffinity(0)
@@ -104,6 +104,6 @@ def test_shards_do_not_depend_on_the_number_of_processes(tmp_path: Path) -> None
     finally:
         os.sched_setaffinity(0, allowed)
     shards = sorted(p.name for p in (tmp_path / "parallel").iterdir())
-    assert shards == sorted(p.name for p in (tmp_path / "one").iterdir()) and len(shards) == 3
+    assert shards == sorted(p.name for p in (tmp_path / "one").iterdir()) and len(shards) == 5
     for name in shards:
         assert (tmp_path / "parallel" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()

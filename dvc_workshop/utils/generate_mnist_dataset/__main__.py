@@ -1,0 +1,84 @@
+"""The original handout's download step: raw MNIST from the raw bucket to PNG shards and labels.
+
+The handout adds it as a stage with this command, which works here as printed:
+
+    dvc stage add -n download_mnist -d gs://dvc-workshop-raw/mnist \
+        -d dvc_workshop/utils/generate_mnist_dataset -o data/download_mnist \
+        python -m dvc_workshop.utils.generate_mnist_dataset \
+        --output-image-path "data/download_mnist/Images" --output-df-path "data/download_mnist"
+
+It reads the four MNIST IDX files from the bucket with google-cloud-storage (Google's client,
+which reaches the emulator through STORAGE_EMULATOR_HOST, as gcsfs and DVC do) and writes what
+the `download_mnist` stage writes (the same shards and labels.csv), so the later stages read
+either. The repository's own stage reads any source (README, "DVC pipelines").
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dvc_workshop.cli import VerboseOption, WorkshopError, atomic_output, one_line_errors, stage_app
+from dvc_workshop.idx import IMAGES_MAGIC, LABELS_MAGIC, IdxError, check_pair, parse_idx
+from dvc_workshop.mnist import GCS_HELP, IDX_FILES, Digits, check_reachable, gcs_endpoint
+from dvc_workshop.pipeline.download_mnist import write_labels, write_shards
+
+app = stage_app()
+
+
+def read_raw_bucket(bucket_name: str, prefix: str) -> dict[str, Digits]:
+    """The train and test splits from the four IDX .gz objects under gs://bucket/prefix."""
+    from google.auth.exceptions import DefaultCredentialsError
+    from google.cloud import storage
+
+    location = f"gs://{bucket_name}/{prefix}"
+    check_reachable(gcs_endpoint(None), location)
+    try:
+        bucket = storage.Client().bucket(bucket_name)
+        blobs = {name: bucket.get_blob(f"{prefix}/{name}") for pair in IDX_FILES.values() for name in pair}
+    except DefaultCredentialsError as error:
+        raise WorkshopError(f"no credentials to read {location} ({error}); {GCS_HELP}") from None
+    except Exception as error:  # google.api_core errors: 401/403, a missing bucket, ...
+        raise WorkshopError(f"cannot read {location}: {error}; {GCS_HELP}") from None
+    missing = [name for name, blob in blobs.items() if blob is None]
+    if missing:
+        raise WorkshopError(f"missing source file: {location}/{missing[0]} (the source needs all four)")
+
+    splits = {}
+    for split, (images_name, labels_name) in IDX_FILES.items():
+        arrays = []
+        for name, magic in ((images_name, IMAGES_MAGIC), (labels_name, LABELS_MAGIC)):
+            try:
+                arrays.append(parse_idx(gzip.decompress(blobs[name].download_as_bytes()), magic))
+            except (EOFError, OSError, zlib.error, IdxError) as error:
+                raise WorkshopError(f"{location}/{name}: {error}") from None
+        check_pair(*arrays)
+        splits[split] = Digits(*arrays)
+    return splits
+
+
+@app.command()
+@one_line_errors
+def main(
+    output_image_path: Annotated[Path, typer.Option(help="Folder to write the zip shards of PNGs into.")],
+    output_df_path: Annotated[Path, typer.Option(help="Folder to write labels.csv into.")],
+    bucket: Annotated[str, typer.Option(help="The raw bucket.")] = "dvc-workshop-raw",
+    prefix: Annotated[str, typer.Option(help="The folder of the IDX files in it.")] = "mnist",
+    verbose: VerboseOption = False,
+) -> None:
+    """Download raw MNIST from the raw bucket and write PNG images + their labels table."""
+    splits = read_raw_bucket(bucket, prefix)
+    with atomic_output(output_image_path, directory=True) as scratch:
+        write_shards(splits, scratch)
+    with atomic_output(output_df_path / "labels.csv") as scratch:
+        write_labels(splits, scratch)
+    counts = ", ".join(f"{len(digits.labels)} {split}" for split, digits in splits.items())
+    print(f"Wrote {counts} images to {output_image_path} and their labels to {output_df_path / 'labels.csv'}")
+
+
+if __name__ == "__main__":
+    app()

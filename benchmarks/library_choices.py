@@ -106,7 +106,7 @@ def keras_import_seconds(hidden: bool) -> float:
 def report(name: str, seconds: float, count: int, full_count: int, baseline: float | None = None) -> None:
     per_image = seconds / count * 1e6
     full = seconds / count * full_count / PROCESSES
-    ratio = f"   {baseline / seconds:4.1f}x the first" if baseline else ""
+    ratio = f"   {seconds / baseline:4.1f}x the time of the first" if baseline else ""
     print(
         f"  {name:<44} {per_image:7.1f} us/image   full MNIST on {PROCESSES} processes: {full:5.1f} s{ratio}"
     )

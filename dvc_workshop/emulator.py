@@ -80,6 +80,7 @@ class Emulator:
         self.process = None
 
     def filesystem(self):  # -> gcsfs.GCSFileSystem
+        """The buckets as DVC sees them (gcsfs), for checking what a push wrote."""
         import gcsfs
 
         return gcsfs.GCSFileSystem(endpoint_url=self.url, token="anon", skip_instance_cache=True)
@@ -183,7 +184,8 @@ def main(
     emulator.start()
     try:
         emulator.create_buckets()
-        if raw or not emulator.filesystem().exists(f"{RAW_BUCKET}/{RAW_PREFIX}/{IDX_FILES['test'][1]}"):
+        last_raw_object = f"{RAW_PREFIX}/{IDX_FILES['test'][1]}"
+        if raw or not emulator.client().bucket(RAW_BUCKET).blob(last_raw_object).exists():
             emulator.upload_raw(raw_mnist(raw, sample, params))
         configure_project(repo, emulator)
         print(f"GCS emulator on {emulator.url}: gs://{RAW_BUCKET}/{RAW_PREFIX} and gs://{CACHE_BUCKET}")

@@ -3,7 +3,7 @@
 # python3, pip, venv, git and CA certificates, as a plain user, in a new terminal, copied from the
 # README as written. Prints each step's exit status and wall time; exits non-zero if one failed.
 #
-#   sudo scripts/fresh-machine.sh debian12|debian13     (about 20-30 min each on 2 cores)
+#   sudo scripts/fresh-machine.sh debian12|debian13     (about 12-20 min each on 2 cores)
 #
 # Docker images cannot be pulled everywhere, so the system is built with debootstrap (minbase)
 # from Debian's mirror. The repository's committed HEAD is cloned in; uncommitted work is not.

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import gzip
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,6 +31,7 @@ os.environ["NO_GCE_CHECK"] = "true"
 # libgit2, which looks in $HOME), no DVC or Keras settings. What needs an identity (a commit,
 # `dvc exp run`) gets it as the README tells attendees to, so a missing step fails here too.
 os.environ["HOME"] = tempfile.mkdtemp(prefix="dvc-workshop-home-")
+atexit.register(shutil.rmtree, os.environ["HOME"], ignore_errors=True)
 os.environ["GIT_CONFIG_NOSYSTEM"] = "1"
 for variable in ("XDG_CONFIG_HOME", "GIT_CONFIG_GLOBAL", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL",
                  "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL"):  # fmt: skip

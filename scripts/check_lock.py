@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -58,8 +59,15 @@ def index_files(index_url: str, name: str) -> list[dict]:
         f"{index_url.rstrip('/')}/{canonicalize_name(name)}/",
         headers={"Accept": "application/vnd.pypi.simple.v1+json"},
     )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.load(response)["files"]
+    for attempt in range(3):  # a passing network fault should not fail CI
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return json.load(response)["files"]
+        except OSError:
+            if attempt == 2:
+                raise
+            time.sleep(2**attempt)
+    raise AssertionError("unreachable")
 
 
 def gaps(name: str, entry: dict, files: list[dict]) -> list[str]:

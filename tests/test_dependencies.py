@@ -18,6 +18,8 @@ import yaml
 from .conftest import REPO_ROOT
 
 PACKAGE = "dvc_workshop"
+if not (REPO_ROOT / "dvc.yaml").exists():  # a lab repository before its first `dvc stage add`
+    pytest.skip("no dvc.yaml yet", allow_module_level=True)
 STAGES = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"]
 
 
@@ -78,7 +80,10 @@ def test_every_module_a_stage_runs_is_a_dependency(stage: str) -> None:
 def test_committed_lock_records_the_code_as_it_is(stage: str) -> None:
     """dvc.lock is committed: after a change to a stage's code, `dvc repro` and commit the lock,
     or a fresh clone's `dvc status` reports the stage changed and every attendee reruns it."""
-    lock = yaml.safe_load((REPO_ROOT / "dvc.lock").read_text())["stages"][stage]
+    locked = yaml.safe_load((REPO_ROOT / "dvc.lock").read_text()) if (REPO_ROOT / "dvc.lock").exists() else {}
+    if stage not in locked.get("stages", {}):
+        pytest.skip(f"stage {stage} has not run yet")
+    lock = locked["stages"][stage]
     stale = [
         dep["path"]
         for dep in lock["deps"]

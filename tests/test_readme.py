@@ -43,6 +43,8 @@ def test_readme_runs_top_to_bottom(tmp_path: Path) -> None:
     path = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
     # `pipenv run` reuses the environment the tests run in (PIPENV_ACTIVE would make it build a new one).
     env = {**os.environ, "PATH": path, "VIRTUAL_ENV": str(bin_dir.parent), "PIPENV_VERBOSITY": "-1"}
+    env["HOME"] = str(tmp_path / "home")  # its own new laptop: the README's `git config --global` lands here
+    (tmp_path / "home").mkdir()
     env.pop("PIPENV_ACTIVE", None)
     background: list[subprocess.Popen[bytes]] = []
     try:

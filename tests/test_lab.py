@@ -1,0 +1,74 @@
+"""`workshop start`: the attendee's own repository, made from this one, with a bare origin beside it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import REPO_ROOT, dvc, run
+
+
+@pytest.fixture
+def identity(tmp_path: Path) -> dict[str, str]:
+    """A global git config with a name and email, as the README's Environment step leaves it."""
+    config = tmp_path / "gitconfig"
+    config.write_text("[user]\n\tname = Ada Attendee\n\temail = ada@example.com\n")
+    return {"GIT_CONFIG_GLOBAL": str(config)}
+
+
+def start(folder: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "dvc_workshop.lab", "start", str(folder)]
+    return run(command, cwd=REPO_ROOT, check=False, **env)
+
+
+def test_start_makes_the_lab_repository(tmp_path: Path, identity: dict[str, str]) -> None:
+    lab = tmp_path / "my-lab"
+    result = start(lab, **identity)
+    assert result.returncode == 0, result.stderr
+
+    # The code and parameters, without the DVC work the attendee is there to do.
+    assert (lab / "params.yaml").read_bytes() == (REPO_ROOT / "params.yaml").read_bytes()
+    assert (lab / "dvc_workshop/pipeline/train.py").is_file() and (lab / ".dvc/config").is_file()
+    for left_out in ("dvc.yaml", "dvc.lock", "reports/metrics.json"):
+        assert not (lab / left_out).exists(), left_out
+    assert dvc("remote", "list", cwd=lab).stdout.strip() == ""
+    assert "html_template" in (lab / ".dvc/config").read_text()  # other DVC settings stay
+
+    # standardize is the exercise: blank, and its tests say what to implement.
+    exercise = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "standardize"],
+        cwd=lab, capture_output=True, text=True,
+    )  # fmt: skip
+    assert exercise.returncode == 1 and "implement standardize(images, mean, std)" in exercise.stdout
+
+    # One commit, pushed to a bare origin beside it; nothing left to commit.
+    git = ["git", "-C", str(lab)]
+    assert run([*git, "log", "--format=%s"], cwd=lab, **identity).stdout == "Start of the DVC workshop lab\n"
+    assert run([*git, "status", "--porcelain"], cwd=lab).stdout == ""
+    origin = tmp_path / "my-lab-origin.git"
+    assert run([*git, "remote", "get-url", "origin"], cwd=lab).stdout.strip() == str(origin)
+    bare = run(["git", "-C", str(origin), "rev-parse", "--is-bare-repository"], cwd=lab).stdout
+    assert bare.strip() == "true"
+    assert (
+        run([*git, "rev-parse", "HEAD"], cwd=lab).stdout
+        == run(["git", "-C", str(origin), "rev-parse", "main"], cwd=lab).stdout
+    )
+
+
+def test_start_refuses_an_existing_folder(tmp_path: Path, identity: dict[str, str]) -> None:
+    (tmp_path / "my-lab").mkdir()
+    result = start(tmp_path / "my-lab", **identity)
+    assert result.returncode == 1
+    assert result.stderr == f"error: {tmp_path / 'my-lab'} already exists: choose a new folder for the lab\n"
+
+
+def test_start_without_a_git_identity_says_so_and_leaves_nothing(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    result = start(tmp_path / "my-lab", HOME=str(home))  # a new laptop's home: no git identity
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: git has no user.name yet: set your name and email first")
+    assert sorted(tmp_path.iterdir()) == [home] and list(home.iterdir()) == []

@@ -99,6 +99,13 @@ def git(repo: Path, *args: str) -> str:
     return run(["git", *args], cwd=repo).stdout
 
 
+def global_git_identity(folder: Path) -> dict[str, str]:
+    """The environment of a user whose global git config has a name and email (the README's step)."""
+    config = folder / "gitconfig"
+    config.write_text("[user]\n\tname = Ada Attendee\n\temail = ada@example.com\n")
+    return {"GIT_CONFIG_GLOBAL": str(config)}
+
+
 def set_params(repo: Path, section: str, **values: object) -> None:
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params[section].update(values)

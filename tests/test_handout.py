@@ -18,7 +18,17 @@ import yaml
 from dvc_workshop.emulator import CACHE_BUCKET, Emulator
 from dvc_workshop.mnist import Digits
 
-from .conftest import REPO_ROOT, copy_repo, digests, dvc, random_digits, run, run_stage, set_params
+from .conftest import (
+    REPO_ROOT,
+    copy_repo,
+    digests,
+    dvc,
+    global_git_identity,
+    random_digits,
+    run,
+    run_stage,
+    set_params,
+)
 from .test_remote import free_port
 
 HANDOUT = [  # the sheet's lines, verbatim but for the attendee's name
@@ -45,17 +55,15 @@ def emulator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulat
     server.stop()
 
 
-def start_state(repo: Path) -> Path:
-    """The lab's start: the code and params.yaml, no pipeline and no DVC remotes."""
-    (repo / "dvc.yaml").unlink()
-    (repo / "dvc.lock").unlink()
-    for remote in ("dvc-workshop", "dvc-workshop-raw"):
-        dvc("remote", "remove", remote, cwd=repo)
-    return repo
+def start_state(folder: Path) -> Path:
+    """The lab's start (`workshop start`): the code and params.yaml, no pipeline, no DVC remotes."""
+    command = [sys.executable, "-m", "dvc_workshop.lab", "start", str(folder)]
+    run(command, cwd=REPO_ROOT, **global_git_identity(folder.parent))
+    return folder
 
 
 def test_handout_commands_work_as_printed(tmp_path: Path, emulator: Emulator) -> None:
-    repo = start_state(copy_repo(tmp_path / "lab"))
+    repo = start_state(tmp_path / "lab")
     outputs = []
     for line in HANDOUT:
         result = dvc(*shlex.split(line)[1:], cwd=repo)

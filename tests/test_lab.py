@@ -8,15 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO_ROOT, dvc, run
+from .conftest import REPO_ROOT, dvc, global_git_identity, run
 
 
 @pytest.fixture
 def identity(tmp_path: Path) -> dict[str, str]:
-    """A global git config with a name and email, as the README's Environment step leaves it."""
-    config = tmp_path / "gitconfig"
-    config.write_text("[user]\n\tname = Ada Attendee\n\temail = ada@example.com\n")
-    return {"GIT_CONFIG_GLOBAL": str(config)}
+    return global_git_identity(tmp_path)
 
 
 def start(folder: Path, **env: str) -> subprocess.CompletedProcess[str]:

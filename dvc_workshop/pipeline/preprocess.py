@@ -94,9 +94,9 @@ def read_images(
             turns = angles[position : position + len(names)] if split == "train" else None
             tasks.append(ShardTask(split, folder / shard, names, turns, crop_size))
             position += len(names)
-    results = parallel_map(
-        read_rotate_crop, [task[1:] for task in tasks], [len(task.names) for task in tasks], "read PNG shards"
-    )
+    arguments = [(task.shard, task.names, task.angles, task.crop_size) for task in tasks]
+    sizes = [len(task.names) for task in tasks]
+    results = parallel_map(read_rotate_crop, arguments, sizes, "read PNG shards")
     counts = np.zeros(256, dtype=np.int64)
     by_split: dict[str, list[np.ndarray]] = {split: [] for split in SPLITS}
     for task, (shard_counts, images) in zip(tasks, results, strict=True):

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from dvc_workshop.emulator import Emulator
+
 from .conftest import REPO_ROOT, dvc, global_git_identity, run
+from .test_remote import free_port
 
 
 @pytest.fixture
@@ -33,6 +37,8 @@ def test_start_makes_the_lab_repository(tmp_path: Path, identity: dict[str, str]
         assert not (lab / left_out).exists(), left_out
     assert dvc("remote", "list", cwd=lab).stdout.strip() == ""
     assert "html_template" in (lab / ".dvc/config").read_text()  # other DVC settings stay
+    ignored = (lab / ".gitignore").read_text()  # DVC writes the outputs' .gitignore files itself
+    assert ".env" in ignored and "/data/" not in ignored and "/models/" not in ignored
 
     # standardize is the exercise: blank, and its tests say what to implement.
     exercise = subprocess.run(
@@ -69,3 +75,35 @@ def test_start_without_a_git_identity_says_so_and_leaves_nothing(tmp_path: Path)
     assert result.returncode == 1
     assert result.stderr.startswith("error: git has no user.name yet: set your name and email first")
     assert sorted(tmp_path.iterdir()) == [home] and list(home.iterdir()) == []
+
+
+def test_check_and_solution_of_the_first_steps(
+    tmp_path: Path, identity: dict[str, str], request: pytest.FixtureRequest
+) -> None:
+    """`solution 2` runs step 2's README blocks; `check` then finds steps 1 and 2 done, 3 not.
+
+    Steps 1 and 2 read git, DVC's config and whether the emulator answers; test_lab_playthrough
+    plays all ten."""
+    lab = tmp_path / "my-lab"
+    start(lab, **identity)
+    emulator = Emulator(tmp_path / "buckets", free_port())  # empty: steps 1 and 2 only ask that it answers
+    emulator.start()
+    request.addfinalizer(emulator.stop)
+    env = {**identity, "STORAGE_EMULATOR_HOST": emulator.url}
+    lab_command = [sys.executable, "-m", "dvc_workshop.lab"]
+    before = run([*lab_command, "check"], cwd=lab, **env).stdout
+    assert "Step 2: no default DVC remote" in before and "Hint: dvc remote add -d dvc-workshop" in before
+    solved = run([*lab_command, "solution", "2"], cwd=lab, **env)
+    assert "$ dvc remote add -d dvc-workshop gs://dvc-workshop-cache/ada" in solved.stdout
+    after = run([*lab_command, "check"], cwd=lab, **env).stdout
+    assert re.search(r"^ 2  Your remote +done$", after, re.M), after
+    assert "Step 3: dvc.yaml has no stage download_mnist" in after
+    assert run(["git", "log", "-1", "--format=%s"], cwd=lab, **env).stdout.startswith("DVC remote: gs://")
+
+    emulator.stop()  # it stops answering: step 1 says so at once, and nothing else is checked
+    stopped = run([*lab_command, "check"], cwd=lab, **env).stdout
+    assert f"Step 1: the emulator at {emulator.url} does not answer" in stopped
+    assert stopped.count("not checked") == 9
+
+    wrong = run([*lab_command, "solution", "11"], cwd=lab, check=False, **env)
+    assert wrong.returncode == 1 and wrong.stderr == "error: invalid step 11: the lab has steps 1 to 10\n"

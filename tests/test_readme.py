@@ -2,7 +2,8 @@
 
 Tags after `bash` say how: `skip-ci` needs what CI lacks (real GCS credentials, pyenv),
 `tests` is the test command CI itself runs, `stage-add` has its own test (test_guide.py),
-and `background` keeps running (the emulator) until the end of the walk-through.
+`lab-start` and `lab` belong to the attendee's lab (test_lab_playthrough.py), and
+`background` keeps running (the emulator) until the end of the walk-through.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytest
 
 from .conftest import REPO_ROOT, SHARED_MNIST, copy_repo
 
-SKIPPED_TAGS = {"skip-ci", "tests", "stage-add"}
+SKIPPED_TAGS = {"skip-ci", "tests", "stage-add", "lab-start", "lab"}
 
 
 def readme_blocks() -> list[tuple[str, str]]:

@@ -1,0 +1,207 @@
+"""The lab's ten steps, and what "done" means for each in the repository's real state.
+
+A check returns when its step is done and raises `Problem` (what is wrong, and a hint) for the
+first thing that is not. The steps are the README's "Lab step N" sections.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import sys
+import urllib.request
+from collections.abc import Callable
+
+import numpy as np
+
+from dvc_workshop.lab_stages import check_committed, check_pushed, check_stage, check_workspace, gitignores
+from dvc_workshop.lab_state import Lab, Problem
+
+CACHE_BUCKET, RAW_SOURCE = "gs://dvc-workshop-cache", "gs://dvc-workshop-raw/mnist"
+STANDARDIZE_HINT = "return (images - mean) / std as float32; pytest -k standardize checks it too"
+
+
+def check_environment(lab: Lab) -> None:
+    for key in ("user.name", "user.email"):
+        if not lab.git("config", key):
+            raise Problem(f"git has no {key}", "set your name and email: the git config --global lines")
+    if not (lab.root / ".dvc").is_dir() or not lab.origin:
+        raise Problem(
+            "this folder is no lab repository", "cd to your lab (pipenv run workshop start ../my-lab)"
+        )
+    if emulator := os.environ.get("STORAGE_EMULATOR_HOST"):
+        try:  # gcsfs would retry an endpoint that does not answer for minutes, in every dvc command
+            urllib.request.urlopen(f"{emulator}/storage/v1/b", timeout=3).close()
+        except OSError:
+            raise Problem(
+                f"the emulator at {emulator} does not answer",
+                "start it (pipenv run emulator, in a second terminal) or open a pipenv shell without it",
+            ) from None
+    elif "GOOGLE_APPLICATION_CREDENTIALS" not in os.environ:
+        from google.auth import default
+        from google.auth.exceptions import DefaultCredentialsError
+
+        try:
+            default()
+        except DefaultCredentialsError:
+            raise Problem(
+                "no emulator and no GCS credentials in this shell",
+                "start the emulator, then open a new pipenv shell; or gcloud auth application-default login",
+            ) from None
+
+
+def check_remote(lab: Lab) -> None:
+    default, remotes = lab.remotes("repo")
+    local_default, local_remotes = lab.remotes("local")
+    if local_default or any(local_remotes.values()):  # credentials there are fine: no URL
+        raise Problem(
+            "the remote is in .dvc/config.local, which git ignores: a teammate's clone would not have it",
+            "dvc remote remove --local <name>, then add it without --local (.dvc/config is committed)",
+        )
+    if not default:
+        raise Problem("no default DVC remote", f"dvc remote add -d dvc-workshop {CACHE_BUCKET}/<your-name>")
+    url = remotes.get(default, "")
+    if default != "dvc-workshop" or not re.fullmatch(rf"{CACHE_BUCKET}/[^/]+.*", url):
+        raise Problem(
+            f"the default remote is not under {CACHE_BUCKET} (it is {default}: {url or 'no URL'})",
+            f"dvc remote add -d -f dvc-workshop {CACHE_BUCKET}/<your-name> (a folder of your own)",
+        )
+    check_committed(lab, [".dvc/config"])
+
+
+def check_download(lab: Lab) -> None:
+    check_stage(lab, "download_mnist")
+    source = str(lab.yaml_file("params.yaml").get("download_mnist", {}).get("source", ""))
+    deps = [
+        str(dep).replace("${download_mnist.source}", source) for dep in lab.stages["download_mnist"]["deps"]
+    ]
+    if RAW_SOURCE not in deps or source.rstrip("/") != RAW_SOURCE:
+        raise Problem(
+            f"stage download_mnist does not read the raw bucket {RAW_SOURCE}",
+            "set download_mnist.source to it in params.yaml and list it as a dependency",
+        )
+
+
+def check_standardize(lab: Lab) -> None:
+    """The exercise: the lab's own `standardize`, loaded from its file, on a tiny batch."""
+    spec = importlib.util.spec_from_file_location("lab_transforms", lab.root / "dvc_workshop/transforms.py")
+    module = importlib.util.module_from_spec(spec)
+    images = np.arange(6, dtype=np.uint8).reshape(1, 2, 3)
+    try:
+        spec.loader.exec_module(module)
+        result = module.standardize(images, 2.5, 2.0)
+    except NotImplementedError:
+        raise Problem(
+            "standardize in dvc_workshop/transforms.py is not written yet", STANDARDIZE_HINT
+        ) from None
+    expected = (images - np.float32(2.5)) / np.float32(2.0)
+    if not (isinstance(result, np.ndarray) and result.dtype == np.float32 and np.allclose(result, expected)):
+        raise Problem("standardize gives wrong values", STANDARDIZE_HINT)
+
+
+def check_preprocess(lab: Lab) -> None:
+    check_standardize(lab)
+    check_stage(lab, "preprocess")
+
+
+def check_train_evaluate(lab: Lab) -> None:
+    check_stage(lab, "train")
+    check_stage(lab, "evaluate")
+    metrics = [next(iter(m)) if isinstance(m, dict) else m for m in lab.stages["evaluate"].get("metrics", [])]
+    if "reports/metrics.json" not in metrics:
+        raise Problem(
+            "stage evaluate does not declare reports/metrics.json as metrics: dvc metrics show finds nothing",
+            "declare it with -M reports/metrics.json (dvc stage add -f)",
+        )
+    check_committed(lab, ["reports/metrics.json"])
+
+
+def check_versioning(lab: Lab) -> None:
+    tags = lab.git("tag", "--sort=-creatordate").split()
+    if not tags:
+        raise Problem("no git tag yet", "git tag baseline")
+    if not lab.git("symbolic-ref", "-q", "HEAD"):
+        raise Problem("HEAD is not on a branch (still at a tag?)", "git checkout main (and dvc checkout)")
+    for stage in lab.stages:
+        check_workspace(lab, stage)
+    changed = lab.git("diff", "--name-only", tags[0], "HEAD").split()
+    if "params.yaml" not in changed or "dvc.lock" not in changed:
+        raise Problem(
+            f"no commit since tag {tags[0]} changes params.yaml and dvc.lock",
+            "change a parameter, dvc repro, then git commit params.yaml dvc.lock",
+        )
+    hook = lab.root / ".git/hooks/post-checkout"
+    if "dvc" not in (hook.read_text() if hook.exists() else ""):
+        raise Problem(
+            "dvc install has not been run: git checkout leaves the data of the last commit", "dvc install"
+        )
+    check_pushed(lab, [out for stage in lab.stages for out in lab.outputs(stage)])
+
+
+def check_teammate(lab: Lab) -> None:
+    teammate = lab.teammate
+    if teammate is None:
+        raise Problem(
+            "no teammate's clone beside your lab", "git clone ../my-lab-origin.git ../my-lab-teammate"
+        )
+    head = teammate.git("rev-parse", "HEAD")
+    if not teammate.stages or lab.run("git", "merge-base", "--is-ancestor", head, "HEAD").returncode != 0:
+        raise Problem(f"{teammate.root.name} has none of your stages yet", "git push; then git pull there")
+    for stage in teammate.stages:
+        check_workspace(teammate, stage)
+
+
+def check_dvc_add(lab: Lab) -> None:
+    if not lab.dvc_files:
+        raise Problem("no data tracked with dvc add yet", "dvc add my-digits (lab step 8)")
+    for name, tracked in lab.dvc_files.items():
+        check_workspace(lab, name)
+        check_committed(lab, [name, *gitignores(lab, [name.removesuffix(".dvc")])])
+        check_pushed(lab, tracked)
+
+
+def check_experiments(lab: Lab) -> None:
+    if not lab.git("ls-remote", "origin", "refs/exps/*"):
+        raise Problem(
+            "no experiment in origin: git push does not send experiments", "dvc exp push origin <name>"
+        )
+    if len(lab.git("for-each-ref", "--format=%(refname)", "refs/heads").split()) < 2:
+        raise Problem("no experiment kept as a branch", "dvc exp branch <experiment> <branch>")
+    if re.search(r"\b(Queued|Running)\b", lab.run(sys.executable, "-m", "dvc", "queue", "status").stdout):
+        raise Problem(
+            "experiments are still queued or running",
+            "wait; if a worker died: dvc queue logs <name>, then dvc queue kill <name>",
+        )
+    if lab.teammate is None or not lab.teammate.git("for-each-ref", "refs/exps"):
+        raise Problem(
+            "the teammate has no experiment of yours", "in ../my-lab-teammate: dvc exp pull origin <name>"
+        )
+
+
+def check_housekeeping(lab: Lab) -> None:
+    if not lab.git("for-each-ref", "refs/exps"):
+        raise Problem("no experiments yet, so nothing to collect", "step 9 first")
+    dry_run = lab.run(sys.executable, "-m", "dvc", "gc", "--workspace", "--dry", "--force")
+    removed = re.findall(
+        r"^Removing .*[/\\](\w\w)[/\\]([\w.]+)$", dry_run.stdout + dry_run.stderr, flags=re.M
+    )
+    # `dvc status` itself caches the listing of a gs:// dependency (the raw bucket): not garbage.
+    dependencies = {dep.get("md5") for stage in lab.locked.values() for dep in stage.get("deps", [])}
+    unused = [head + tail for head, tail in removed if head + tail not in dependencies]
+    if unused:
+        raise Problem(f"the local cache holds {len(unused)} objects the workspace does not use", "dvc gc -w")
+
+
+STEPS: list[tuple[str, Callable[[Lab], None]]] = [
+    ("Environment", check_environment),
+    ("Your remote", check_remote),
+    ("The download stage", check_download),
+    ("The preprocess stage and standardize", check_preprocess),
+    ("The train and evaluate stages", check_train_evaluate),
+    ("Versions: tag, change, go back", check_versioning),
+    ("A teammate clones and pulls", check_teammate),
+    ("Data of your own: dvc add", check_dvc_add),
+    ("Experiments, shared", check_experiments),
+    ("Housekeeping: dvc gc", check_housekeeping),
+]

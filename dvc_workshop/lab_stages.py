@@ -1,0 +1,133 @@
+"""When is a stage of the lab done: defined with all its code, run, its outputs those `dvc.lock`
+records, committed, pushed. Each check raises `Problem` for the first thing that is not so.
+
+The same checks serve `.dvc` files (`dvc add`) and a teammate's clone, where a missing output
+that the remote lacks too means that whoever committed it forgot `dvc push`.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from dvc_workshop.imports import modules_run_by
+from dvc_workshop.lab_state import Lab, Problem
+
+# What each stage must write (the paths the next stages and the README rely on).
+STAGE_OUTPUTS = {
+    "download_mnist": ["data/download_mnist/Images", "data/download_mnist/labels.csv"],
+    "preprocess": ["data/preprocess", "reports/preprocessed.png"],
+    "train": ["models/model.keras"],
+    "evaluate": ["reports/metrics.json"],
+}
+COMMIT_HINT = "git add dvc.yaml dvc.lock params.yaml and the .gitignore files DVC wrote, then git commit"
+
+
+def overlaps(a: str, b: str) -> bool:
+    return a == b or a.startswith(f"{b}/") or b.startswith(f"{a}/")
+
+
+def check_stage(lab: Lab, name: str) -> None:
+    # 1. Nothing `dvc add`ed where the stage writes (DVC refuses to run with overlapping outputs).
+    for dvc_file, tracked in lab.dvc_files.items():
+        for path in tracked:
+            if any(overlaps(path, out) for out in STAGE_OUTPUTS[name] + lab.outputs(name)):
+                raise Problem(
+                    f"{dvc_file} tracks {path}, where stage {name} writes its outputs: "
+                    "a stage's outputs need no dvc add",
+                    f"dvc remove {dvc_file} (the data stays), then dvc stage add the stage",
+                )
+    # 2. Defined, with every module its command runs and its section of params.yaml.
+    stage = lab.stages.get(name)
+    if stage is None:
+        raise Problem(
+            f"dvc.yaml has no stage {name}", f"dvc stage add -n {name} ... (the README's lab steps)"
+        )
+    module = re.findall(r"python -m ([\w.]+)", str(stage.get("cmd", "")))
+    deps = [str(dep) for dep in stage.get("deps", [])]
+    for path in sorted(modules_run_by(lab.root, module[0]) if module else []):
+        if path not in deps:
+            raise Problem(
+                f"stage {name} does not list {path} as a dependency: "
+                "a change to it would not rerun the stage",
+                f"add -d {path} (dvc stage add -f with the same options and it, or edit dvc.yaml)",
+            )
+    for out in STAGE_OUTPUTS[name]:
+        if out not in lab.outputs(name):
+            raise Problem(
+                f"stage {name} does not declare {out} as an output", "add it (-o, or -M for metrics)"
+            )
+    # 3. Run, and its outputs in the workspace are the ones dvc.lock records.
+    if name not in lab.locked:
+        raise Problem(f"stage {name} has not run yet", "dvc repro")
+    check_workspace(lab, name)
+    # 4. Committed: the stage in dvc.yaml and dvc.lock, its parameters, code, .gitignore files.
+    committed_stages, committed_lock = lab.committed
+    for file, now, then in (
+        ("dvc.yaml", lab.stages, committed_stages),
+        ("dvc.lock", lab.locked, committed_lock),
+    ):
+        if now.get(name) != then.get(name):
+            raise Problem(f"{file} has changes that are not committed (stage {name})", COMMIT_HINT)
+    params, committed_params = lab.yaml_file("params.yaml"), lab.yaml_file("params.yaml", "HEAD")
+    for section in map(str, stage.get("params", [])):
+        if params.get(section) != committed_params.get(section):
+            raise Problem(f"params.yaml has changes to {section} that are not committed", COMMIT_HINT)
+    check_committed(lab, [*deps, *gitignores(lab, lab.outputs(name))])
+    # 5. Pushed.
+    check_pushed(lab, lab.outputs(name))
+
+
+def gitignores(lab: Lab, outputs: list[str]) -> list[str]:
+    """The .gitignore files DVC writes beside outputs."""
+    return sorted({posixpath.join(posixpath.dirname(out), ".gitignore") for out in outputs})
+
+
+def check_committed(lab: Lab, paths: list[str]) -> None:
+    for path in paths:
+        if path in lab.uncommitted:
+            raise Problem(f"{path} has changes that are not committed", f"git add {path} && git commit")
+
+
+def check_workspace(lab: Lab, name: str) -> None:
+    """`dvc status` of one stage or .dvc file: nothing changed, every output here."""
+    changes = [change for change in lab.workspace_status.get(name, []) if isinstance(change, dict)]
+    changed_deps = {path for change in changes for path in change.get("changed deps", {})}
+    changed_outs = {
+        path: state for change in changes for path, state in change.get("changed outs", {}).items()
+    }
+    if {"not in cache", "deleted"} & set(changed_outs.values()):
+        missing = [path for path, state in lab.cloud_status.items() if state == "missing"]
+        if missing:
+            raise Problem(
+                f"{count(missing)} that dvc.lock names are neither here nor in the remote: "
+                "whoever committed them forgot dvc push",
+                "ask them to run dvc push (git push does not send data), then dvc pull",
+            )
+        raise Problem(
+            f"the outputs of {name} are not here", "dvc pull (or dvc checkout, if they are in your cache)"
+        )
+    upstream = {out for stage in lab.stages for out in lab.outputs(stage)}
+    if changed_outs and changed_deps <= upstream:
+        raise Problem(
+            f"{', '.join(sorted(changed_outs))} are not the outputs dvc.lock records "
+            "(a git checkout without dvc checkout?)",
+            "dvc checkout brings the data of this commit; after dvc install, git checkout does it",
+        )
+    if lab.workspace_status.get(name):
+        changed = ", ".join(sorted(changed_deps)) or "its command"
+        raise Problem(f"{name} changed since its last run ({changed})", "dvc repro, then commit dvc.lock")
+
+
+def check_pushed(lab: Lab, outputs: list[str]) -> None:
+    states = [
+        state for path, state in lab.cloud_status.items() if any(overlaps(path, out) for out in outputs)
+    ]
+    if "new" in states:
+        raise Problem(f"{count([s for s in states if s == 'new'])} not in the remote", "dvc push")
+    if "deleted" in states or "missing" in states:
+        raise Problem(f"{count(states)} in dvc.lock not in your workspace", "dvc pull")
+
+
+def count(files: list) -> str:
+    return f"{len(files)} file{'' if len(files) == 1 else 's'}"

@@ -1,0 +1,126 @@
+"""What `workshop check` reads in a lab repository: git, `dvc status`, `dvc.yaml`, the remote.
+
+Everything is read from the real state, the way the attendee's own commands would see it (a
+flag the attendee sets proves nothing), and nothing is changed. Each reading is taken once.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class Problem(Exception):
+    """The first thing not done in a step: what is wrong, and how to get on."""
+
+    def __init__(self, what: str, hint: str) -> None:
+        super().__init__(what)
+        self.what, self.hint = what, hint
+
+
+class Lab:
+    """One lab repository (the attendee's, or a teammate's clone of it)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(args, cwd=self.root, capture_output=True, text=True)
+
+    def git(self, *args: str) -> str:
+        """git's output, or "" where git says no (no such tag, no upstream...)."""
+        result = self.run("git", *args)
+        return result.stdout.strip() if result.returncode == 0 else ""
+
+    def dvc_json(self, *args: str) -> Any:
+        """A `dvc ... --json` answer; a failure is a Problem carrying DVC's own error line."""
+        result = self.run(sys.executable, "-m", "dvc", *args, "--json")
+        if result.returncode != 0:
+            errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR")]
+            raise Problem(f"dvc {args[0]} fails: {(errors or ['(no message)'])[-1]}", DVC_FAILS_HINT)
+        return json.loads(result.stdout or "{}")
+
+    def yaml_file(self, name: str, revision: str | None = None) -> dict:
+        """A YAML file of the workspace, or as committed at `revision` ({} where it is absent)."""
+        if revision:
+            text = self.git("show", f"{revision}:{name}")
+        else:
+            text = (self.root / name).read_text() if (self.root / name).exists() else ""
+        return yaml.safe_load(text) or {}
+
+    @cached_property
+    def stages(self) -> dict[str, dict]:
+        return self.yaml_file("dvc.yaml").get("stages", {})
+
+    @cached_property
+    def locked(self) -> dict[str, dict]:
+        return self.yaml_file("dvc.lock").get("stages", {})
+
+    @cached_property
+    def committed(self) -> tuple[dict[str, dict], dict[str, dict]]:
+        """dvc.yaml's and dvc.lock's stages as the last commit has them."""
+        return (self.yaml_file("dvc.yaml", "HEAD").get("stages", {}),
+                self.yaml_file("dvc.lock", "HEAD").get("stages", {}))  # fmt: skip
+
+    @cached_property
+    def uncommitted(self) -> set[str]:
+        """Paths git shows as changed or new (not ignored), relative to the repository."""
+        lines = self.run("git", "status", "--porcelain", "--untracked-files=all").stdout.splitlines()
+        return {line[3:].strip('"') for line in lines}
+
+    @cached_property
+    def workspace_status(self) -> dict[str, list]:
+        return self.dvc_json("status")
+
+    @cached_property
+    def cloud_status(self) -> dict[str, str]:
+        return self.dvc_json("status", "--cloud")
+
+    @cached_property
+    def dvc_files(self) -> dict[str, list[str]]:
+        """The `.dvc` files (what `dvc add` wrote) in the workspace -> the paths they track."""
+        found = {}
+        for path in sorted(self.root.rglob("*.dvc")):
+            relative = path.relative_to(self.root)
+            if relative.parts[0] not in (".dvc", ".git") and path.is_file():
+                outs = (yaml.safe_load(path.read_text()) or {}).get("outs", [])
+                found[relative.as_posix()] = [(relative.parent / out["path"]).as_posix() for out in outs]
+        return found
+
+    def outputs(self, stage: str) -> list[str]:
+        """The paths a stage declares it writes (outs, metrics, plots), as dvc.yaml names them."""
+        definition = self.stages.get(stage, {})
+        entries = [entry for key in ("outs", "metrics", "plots") for entry in definition.get(key, [])]
+        return [next(iter(entry)) if isinstance(entry, dict) else str(entry) for entry in entries]
+
+    def remotes(self, level: str) -> tuple[str | None, dict[str, str]]:
+        """The default remote's name and every remote's URL in one config file ("repo", "local")."""
+        from dvc.config import Config
+
+        settings = Config(dvc_dir=str(self.root / ".dvc"), validate=False).load_one(level)
+        remotes = {name: options.get("url", "") for name, options in settings.get("remote", {}).items()}
+        return settings.get("core", {}).get("remote"), remotes
+
+    @cached_property
+    def teammate(self) -> Lab | None:
+        """A sibling folder cloned from the same origin: the teammate of lab step 7."""
+        origin = self.origin
+        for folder in sorted(self.root.parent.iterdir()):
+            if origin and folder != self.root and (folder / ".git").is_dir() and Lab(folder).origin == origin:
+                return Lab(folder)
+        return None
+
+    @cached_property
+    def origin(self) -> Path | None:
+        """Where `origin` is, as a folder (the bare repository `workshop start` made)."""
+        url = self.git("remote", "get-url", "origin")
+        return (self.root / url).resolve() if url else None
+
+
+DVC_FAILS_HINT = "run that dvc command yourself to see its whole message"

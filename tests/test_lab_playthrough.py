@@ -1,0 +1,170 @@
+"""The whole lab, played as an attendee plays it: the README's lab blocks in order, against the
+emulator on 127.0.0.1, with `workshop check` after every step and one common mistake per step.
+
+After step N the check must report steps 1 to N done and step N+1 not done; each mistake must
+make it name what is wrong, and undoing the mistake must make the step done again.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from dvc_workshop.emulator import Emulator, raw_mnist
+from dvc_workshop.lab import lab_blocks
+
+from .conftest import REPO_ROOT, copy_repo
+from .test_remote import free_port
+
+README = REPO_ROOT / "README.md"
+STEPS = 10
+
+
+def attendee_env(home: Path, emulator: Emulator) -> dict[str, str]:
+    """An attendee's `pipenv shell`, opened while the emulator runs: this environment first on
+    PATH, the emulator's settings (from `.env`), a home whose git config has their identity."""
+    home.mkdir(exist_ok=True)
+    (home / ".gitconfig").write_text("[user]\n\tname = Ada Attendee\n\temail = ada@example.com\n")
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, **emulator.environment(), "HOME": str(home), "PIPENV_VERBOSITY": "-1"}
+    env.update(PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}", VIRTUAL_ENV=str(bin_dir.parent))
+    env.pop("PIPENV_ACTIVE", None)
+    return env
+
+
+def bash(code: str, cwd: Path, env: dict[str, str]) -> str:
+    result = subprocess.run(["bash", "-euo", "pipefail", "-c", code], cwd=cwd, env=env,
+                            capture_output=True, text=True, timeout=900)  # fmt: skip
+    assert result.returncode == 0, f"failed in {cwd}:\n{code}\n{result.stdout}\n{result.stderr}"
+    return result.stdout + result.stderr
+
+
+def check(lab: Path, env: dict[str, str]) -> tuple[dict[int, bool], str]:
+    """`workshop check`'s verdict per step, and its closing message."""
+    output = bash("python -m dvc_workshop.lab check", lab, env)
+    done = {
+        int(number): state == "done"
+        for number, state in re.findall(r"^\s*(\d+)\s.*?\s(done|not done|not checked)$", output, re.M)
+    }
+    assert sorted(done) == list(range(1, STEPS + 1)), output
+    return done, output
+
+
+def assert_reached(lab: Path, env: dict[str, str], step: int) -> None:
+    done, output = check(lab, env)
+    assert all(done[n] for n in range(1, step + 1)), f"after step {step}:\n{output}"
+    assert step == STEPS or not done[step + 1], f"after step {step}:\n{output}"
+
+
+def assert_names(lab: Path, env: dict[str, str], step: int, message: str) -> None:
+    _, output = check(lab, env)
+    assert f"Step {step}: " in output and message in output, output
+
+
+def test_the_whole_lab_with_a_mistake_per_step(tmp_path: Path) -> None:
+    emulator = Emulator(tmp_path / "buckets", free_port())
+    emulator.start()
+    try:
+        emulator.create_buckets()
+        emulator.upload_raw(
+            raw_mnist(None, REPO_ROOT / "sources/mnist-sample.yaml", REPO_ROOT / "params.yaml")
+        )
+        play(tmp_path, attendee_env(tmp_path / "home", emulator))
+    finally:
+        emulator.stop()
+
+
+def play(tmp_path: Path, env: dict[str, str]) -> None:
+    reference = copy_repo(tmp_path / "dvc-workshop")
+    (start,) = re.findall(r"```bash lab-start\n(.*?)```", README.read_text(), flags=re.S)
+    bash(start, reference, env)
+    lab, teammate = tmp_path / "my-lab", tmp_path / "my-lab-teammate"
+
+    def sh(code: str, cwd: Path = lab, **extra: str) -> str:
+        return bash(code, cwd, {**env, **extra})
+
+    mistakes: dict[int, Callable[[], None]] = {
+        1: lambda: no_git_identity(lab, env, tmp_path / "new-laptop"),
+        2: lambda: wrong_default_remote(lab, env, sh),
+        5: lambda: missing_dependency(lab, env, sh),
+        6: lambda: checkout_without_dvc_checkout(lab, env, sh),
+        8: lambda: uncommitted_dvc_file(lab, env, sh),
+        9: lambda: experiments_only_git_pushed(lab, env, sh),
+    }
+    for step in range(1, STEPS + 1):
+        if step == 3:
+            overlapping_dvc_add(lab, env, sh)
+        outputs = [sh(block) for block in lab_blocks(README, step)]
+        if step == 7:  # the forgotten push, seen from the teammate's clone (the README's block)
+            assert "dvc pull failed, as expected" in outputs[1], outputs[1]
+            assert "Step 5: " in outputs[1] and "forgot dvc push" in outputs[1], outputs[1]
+        assert_reached(lab, env, step)
+        if step in mistakes:
+            mistakes[step]()
+            assert_reached(lab, env, step)
+        if step == 4:
+            uncommitted_lock(lab, env, sh)
+            assert_reached(lab, env, step)
+    assert "Every step is done" in check(lab, env)[1]
+    assert (teammate / "my-digits").is_dir()  # the teammate pulled step 8's data in step 9
+
+
+def no_git_identity(lab: Path, env: dict[str, str], home: Path) -> None:
+    home.mkdir()
+    assert_names(lab, {**env, "HOME": str(home)}, 1, "git has no user.name")
+
+
+def wrong_default_remote(lab: Path, env: dict[str, str], sh: Callable[..., str]) -> None:
+    sh("dvc remote add -d -f dvc-workshop gs://dvc-workshop-cache")
+    assert_names(lab, env, 2, "the default remote is not under gs://dvc-workshop-cache")
+    sh("git checkout .dvc/config && dvc remote add --local -d mine gs://dvc-workshop-cache/ada")
+    assert_names(lab, env, 2, "the remote is in .dvc/config.local, which git ignores")
+    sh("rm .dvc/config.local")
+
+
+def overlapping_dvc_add(lab: Path, env: dict[str, str], sh: Callable[..., str]) -> None:
+    """Run the script by hand and `dvc add` its output: then the stage's outputs overlap."""
+    sh("python -m dvc_workshop.pipeline.download_mnist --images-dir data/download_mnist/Images "
+       "--labels data/download_mnist/labels.csv && dvc add data/download_mnist")  # fmt: skip
+    assert_names(
+        lab, env, 3, "data/download_mnist.dvc tracks data/download_mnist, where stage download_mnist"
+    )
+    sh("dvc remove data/download_mnist.dvc && rm -rf data")
+
+
+def uncommitted_lock(lab: Path, env: dict[str, str], sh: Callable[..., str]) -> None:
+    sh("sed -i 's/^  max_rotation: 10.0/  max_rotation: 5.0/' params.yaml && dvc repro")
+    assert_names(lab, env, 4, "dvc.lock has changes that are not committed")
+    sh("git checkout params.yaml dvc.lock && dvc checkout")
+
+
+def missing_dependency(lab: Path, env: dict[str, str], sh: Callable[..., str]) -> None:
+    yaml_text = (lab / "dvc.yaml").read_text()
+    (lab / "dvc.yaml").write_text(yaml_text.replace("    - dvc_workshop/model.py\n", "", 1))
+    assert_names(lab, env, 5, "stage train does not list dvc_workshop/model.py as a dependency")
+    sh("git checkout dvc.yaml")
+
+
+def checkout_without_dvc_checkout(lab: Path, env: dict[str, str], sh: Callable[..., str]) -> None:
+    sh("git -c core.hooksPath=/dev/null checkout -q baseline")
+    assert_names(lab, env, 5, "are not the outputs dvc.lock records (a git checkout without dvc checkout?)")
+    sh("git -c core.hooksPath=/dev/null checkout -q main && dvc checkout")
+
+
+def uncommitted_dvc_file(lab: Path, env: dict[str, str], sh: Callable[..., str]) -> None:
+    sh("mkdir more-digits && cp my-digits/test/0000*.png more-digits && dvc add more-digits")
+    assert_names(lab, env, 8, "more-digits.dvc has changes that are not committed")
+    sh("dvc remove more-digits.dvc && rm -rf more-digits && git checkout .gitignore")
+
+
+def experiments_only_git_pushed(lab: Path, env: dict[str, str], sh: Callable[..., str]) -> None:
+    origin = lab.parent / "my-lab-origin.git"
+    refs = sh(f"git -C {origin} for-each-ref --format='%(refname)' refs/exps").split()
+    sh(" && ".join(f"git -C {origin} update-ref -d {ref}" for ref in refs))
+    sh("git push origin main")
+    assert_names(lab, env, 9, "no experiment in origin: git push does not send experiments")
+    sh("dvc exp push origin dropout-04")

@@ -142,11 +142,10 @@ def check(
 
 def lab_blocks(readme: Path, step: int) -> list[str]:
     """The `bash lab` blocks of the README's section "Lab step <step>"."""
-    sections = re.split(r"^#+ ", readme.read_text(), flags=re.M)
-    section = next((text for text in sections if text.startswith(f"Lab step {step}:")), None)
+    section = re.search(rf"^### Lab step {step}:.*?(?=^##|\Z)", readme.read_text(), flags=re.M | re.S)
     if section is None:
         raise WorkshopError(f"{readme} has no section 'Lab step {step}:'")
-    return re.findall(r"```bash lab\n(.*?)```", section, flags=re.S)
+    return re.findall(r"```bash lab\n(.*?)```", section.group(), flags=re.S)
 
 
 @app.command()

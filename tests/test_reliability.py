@@ -6,6 +6,7 @@ server (fake-gcs-server on 127.0.0.1) is stopped in the middle of a push.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -15,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 import yaml
 
@@ -39,21 +41,42 @@ def start_dvc(*args: str, cwd: Path) -> subprocess.Popen[str]:
     )  # fmt: skip
 
 
+def kill_while_running(process: subprocess.Popen[str], command: str, after: float) -> bool:
+    """Kill dvc and its stage `after` seconds into the stage's own run, or, if the stage ends
+    first, let dvc finish: DVC writes dvc.lock in place, so a kill then would truncate it,
+    which is DVC's to guard against, not the stage's."""
+    stage = None
+    while stage is None and process.poll() is None:
+        with contextlib.suppress(psutil.Error):  # a process ended while being looked at
+            children = psutil.Process(process.pid).children(recursive=True)
+            stage = next((child for child in children if command in " ".join(child.cmdline())), None)
+    deadline, killed = time.monotonic() + after, False
+    with contextlib.suppress(psutil.Error):
+        while stage is not None and stage.status() != psutil.STATUS_ZOMBIE:
+            if time.monotonic() >= deadline:
+                os.killpg(process.pid, signal.SIGKILL)
+                killed = True
+                break
+            time.sleep(0.01)
+    process.wait()
+    return killed
+
+
 @pytest.mark.parametrize("stage", DATA_STAGES)
 def test_a_stage_killed_midway_leaves_no_partial_output(repo_copy: Path, stage: str) -> None:
     dvc("repro", "preprocess", cwd=repo_copy)
     reference = lock_entries(repo_copy, *DATA_STAGES), digests(repo_copy, "data")
     rng = random.Random(stage)  # a seeded "random moment", different per stage
+    kills = []
     for attempt in range(3):
         process = start_dvc("repro", "--force", "--single-item", stage, cwd=repo_copy)
-        time.sleep(rng.uniform(1.0, 4.0))
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        kills.append(kill_while_running(process, f"dvc_workshop.pipeline.{stage}", rng.uniform(0.2, 1.0)))
         outs = {"download_mnist": ["data/download_mnist/Images", "data/download_mnist/labels.csv"],
                 "preprocess": ["data/preprocess"]}[stage]  # fmt: skip
         for out in outs:  # either gone, or complete and identical to the previous run's
             now = digests(repo_copy, out)
             assert not now or now == {k: v for k, v in reference[1].items() if k.startswith(out)}, attempt
+    assert any(kills), "the stage always ended before its kill: nothing was tested"
     dvc("repro", "preprocess", cwd=repo_copy)  # may restore from the run cache, running nothing
     assert (lock_entries(repo_copy, *DATA_STAGES), digests(repo_copy, "data")) == reference
     dvc("repro", "--force", "preprocess", cwd=repo_copy)  # a real run clears any scratch copy

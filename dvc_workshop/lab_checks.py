@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-import sys
 import urllib.request
 from collections.abc import Callable
 
@@ -18,7 +17,8 @@ import numpy as np
 from dvc_workshop.lab_stages import check_committed, check_pushed, check_stage, check_workspace, gitignores
 from dvc_workshop.lab_state import Lab, Problem
 
-CACHE_BUCKET, RAW_SOURCE = "gs://dvc-workshop-cache", "gs://dvc-workshop-raw/mnist"
+# The buckets of dvc_workshop.emulator, not imported from it: that would load pandas (0.3 s).
+CACHE_URL, RAW_SOURCE = "gs://dvc-workshop-cache", "gs://dvc-workshop-raw/mnist"
 STANDARDIZE_HINT = "return (images - mean) / std as float32; pytest -k standardize checks it too"
 
 
@@ -60,12 +60,12 @@ def check_remote(lab: Lab) -> None:
             "dvc remote remove --local <name>, then add it without --local (.dvc/config is committed)",
         )
     if not default:
-        raise Problem("no default DVC remote", f"dvc remote add -d dvc-workshop {CACHE_BUCKET}/<your-name>")
+        raise Problem("no default DVC remote", f"dvc remote add -d dvc-workshop {CACHE_URL}/<your-name>")
     url = remotes.get(default, "")
-    if default != "dvc-workshop" or not re.fullmatch(rf"{CACHE_BUCKET}/[^/]+.*", url):
+    if default != "dvc-workshop" or not re.fullmatch(rf"{CACHE_URL}/[^/]+.*", url):
         raise Problem(
-            f"the default remote is not under {CACHE_BUCKET} (it is {default}: {url or 'no URL'})",
-            f"dvc remote add -d -f dvc-workshop {CACHE_BUCKET}/<your-name> (a folder of your own)",
+            f"the default remote is not under {CACHE_URL} (it is {default}: {url or 'no URL'})",
+            f"dvc remote add -d -f dvc-workshop {CACHE_URL}/<your-name> (a folder of your own)",
         )
     check_committed(lab, [".dvc/config"])
 
@@ -108,8 +108,7 @@ def check_preprocess(lab: Lab) -> None:
 def check_train_evaluate(lab: Lab) -> None:
     check_stage(lab, "train")
     check_stage(lab, "evaluate")
-    metrics = [next(iter(m)) if isinstance(m, dict) else m for m in lab.stages["evaluate"].get("metrics", [])]
-    if "reports/metrics.json" not in metrics:
+    if "reports/metrics.json" not in lab.outputs("evaluate", kinds=("metrics",)):
         raise Problem(
             "stage evaluate does not declare reports/metrics.json as metrics: dvc metrics show finds nothing",
             "declare it with -M reports/metrics.json (dvc stage add -f)",
@@ -136,7 +135,7 @@ def check_versioning(lab: Lab) -> None:
         raise Problem(
             "dvc install has not been run: git checkout leaves the data of the last commit", "dvc install"
         )
-    check_pushed(lab, [out for stage in lab.stages for out in lab.outputs(stage)])
+    check_pushed(lab, lab.all_outputs)
 
 
 def check_teammate(lab: Lab) -> None:
@@ -168,7 +167,7 @@ def check_experiments(lab: Lab) -> None:
         )
     if len(lab.git("for-each-ref", "--format=%(refname)", "refs/heads").split()) < 2:
         raise Problem("no experiment kept as a branch", "dvc exp branch <experiment> <branch>")
-    if re.search(r"\b(Queued|Running)\b", lab.run(sys.executable, "-m", "dvc", "queue", "status").stdout):
+    if re.search(r"\b(Queued|Running)\b", lab.dvc("queue", "status").stdout):
         raise Problem(
             "experiments are still queued or running",
             "wait; if a worker died: dvc queue logs <name>, then dvc queue kill <name>",
@@ -182,7 +181,7 @@ def check_experiments(lab: Lab) -> None:
 def check_housekeeping(lab: Lab) -> None:
     if not lab.git("for-each-ref", "refs/exps"):
         raise Problem("no experiments yet, so nothing to collect", "step 9 first")
-    dry_run = lab.run(sys.executable, "-m", "dvc", "gc", "--workspace", "--dry", "--force")
+    dry_run = lab.dvc("gc", "--workspace", "--dry", "--force")
     removed = re.findall(
         r"^Removing .*[/\\](\w\w)[/\\]([\w.]+)$", dry_run.stdout + dry_run.stderr, flags=re.M
     )

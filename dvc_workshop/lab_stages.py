@@ -107,8 +107,7 @@ def check_workspace(lab: Lab, name: str) -> None:
         raise Problem(
             f"the outputs of {name} are not here", "dvc pull (or dvc checkout, if they are in your cache)"
         )
-    upstream = {out for stage in lab.stages for out in lab.outputs(stage)}
-    if changed_outs and changed_deps <= upstream:
+    if changed_outs and changed_deps <= set(lab.all_outputs):
         raise Problem(
             f"{', '.join(sorted(changed_outs))} are not the outputs dvc.lock records "
             "(a git checkout without dvc checkout?)",

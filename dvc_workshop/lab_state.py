@@ -38,9 +38,12 @@ class Lab:
         result = self.run("git", *args)
         return result.stdout.strip() if result.returncode == 0 else ""
 
+    def dvc(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return self.run(sys.executable, "-m", "dvc", *args)
+
     def dvc_json(self, *args: str) -> Any:
         """A `dvc ... --json` answer; a failure is a Problem carrying DVC's own error line."""
-        result = self.run(sys.executable, "-m", "dvc", *args, "--json")
+        result = self.dvc(*args, "--json")
         if result.returncode != 0:
             errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR")]
             raise Problem(f"dvc {args[0]} fails: {(errors or ['(no message)'])[-1]}", DVC_FAILS_HINT)
@@ -93,11 +96,17 @@ class Lab:
                 found[relative.as_posix()] = [(relative.parent / out["path"]).as_posix() for out in outs]
         return found
 
-    def outputs(self, stage: str) -> list[str]:
-        """The paths a stage declares it writes (outs, metrics, plots), as dvc.yaml names them."""
+    def outputs(self, stage: str, kinds: tuple[str, ...] = ("outs", "metrics", "plots")) -> list[str]:
+        """The paths a stage declares it writes, as dvc.yaml names them (an entry with options
+        is a one-key mapping)."""
         definition = self.stages.get(stage, {})
-        entries = [entry for key in ("outs", "metrics", "plots") for entry in definition.get(key, [])]
+        entries = [entry for kind in kinds for entry in definition.get(kind, [])]
         return [next(iter(entry)) if isinstance(entry, dict) else str(entry) for entry in entries]
+
+    @cached_property
+    def all_outputs(self) -> list[str]:
+        """Every stage's outputs."""
+        return [out for stage in self.stages for out in self.outputs(stage)]
 
     def remotes(self, level: str) -> tuple[str | None, dict[str, str]]:
         """The default remote's name and every remote's URL in one config file ("repo", "local")."""
@@ -110,11 +119,9 @@ class Lab:
     @cached_property
     def teammate(self) -> Lab | None:
         """A sibling folder cloned from the same origin: the teammate of lab step 7."""
-        origin = self.origin
-        for folder in sorted(self.root.parent.iterdir()):
-            if origin and folder != self.root and (folder / ".git").is_dir() and Lab(folder).origin == origin:
-                return Lab(folder)
-        return None
+        folders = sorted(self.root.parent.iterdir())
+        clones = (Lab(folder) for folder in folders if folder != self.root and (folder / ".git").is_dir())
+        return next((clone for clone in clones if self.origin and clone.origin == self.origin), None)
 
     @cached_property
     def origin(self) -> Path | None:

@@ -99,6 +99,17 @@ def git(repo: Path, *args: str) -> str:
     return run(["git", *args], cwd=repo).stdout
 
 
+def pipenv_env(home: Path) -> dict[str, str]:
+    """An attendee's shell on a laptop whose home is `home`: `pipenv run` (and `pipenv shell`)
+    reuse the environment the tests run in, first on PATH (PIPENV_ACTIVE would make pipenv
+    build a new one)."""
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "HOME": str(home), "PIPENV_VERBOSITY": "-1", "VIRTUAL_ENV": str(bin_dir.parent)}
+    env["PATH"] = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
+    env.pop("PIPENV_ACTIVE", None)
+    return env
+
+
 def global_git_identity(folder: Path) -> dict[str, str]:
     """The environment of a user whose global git config has a name and email (the README's step)."""
     config = folder / "gitconfig"

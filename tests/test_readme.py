@@ -12,13 +12,12 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from .conftest import REPO_ROOT, SHARED_MNIST, copy_repo
+from .conftest import REPO_ROOT, SHARED_MNIST, copy_repo, pipenv_env
 
 SKIPPED_TAGS = {"skip-ci", "tests", "stage-add", "lab-start", "lab"}
 
@@ -40,13 +39,8 @@ def test_every_block_has_a_known_tag() -> None:
 def test_readme_runs_top_to_bottom(tmp_path: Path) -> None:
     clone = copy_repo(tmp_path / "dvc-workshop", git_identity=False)  # the README sets it up
     (tmp_path / "shared").symlink_to(SHARED_MNIST.parent.parent)
-    bin_dir = Path(sys.executable).parent
-    path = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
-    # `pipenv run` reuses the environment the tests run in (PIPENV_ACTIVE would make it build a new one).
-    env = {**os.environ, "PATH": path, "VIRTUAL_ENV": str(bin_dir.parent), "PIPENV_VERBOSITY": "-1"}
-    env["HOME"] = str(tmp_path / "home")  # its own new laptop: the README's `git config --global` lands here
-    (tmp_path / "home").mkdir()
-    env.pop("PIPENV_ACTIVE", None)
+    (tmp_path / "home").mkdir()  # its own new laptop: the README's `git config --global` lands here
+    env = pipenv_env(tmp_path / "home")
     background: list[subprocess.Popen[bytes]] = []
     try:
         for number, (tag, code) in enumerate(readme_blocks(), start=1):

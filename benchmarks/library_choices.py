@@ -10,7 +10,10 @@ else the shipped sample), in this one process, one core, best of three:
 - rotation: dvc_workshop.transforms.rotate (numpy, whole batches) vs scipy.ndimage's
   `map_coordinates` on the whole batch vs scikit-image's `rotate` per image;
 - Keras's import (a fresh process each, median of three) with and without hiding
-  scikit-learn, pandas and matplotlib from it, as dvc_workshop/model.py does.
+  scikit-learn, pandas and matplotlib from it, as dvc_workshop/model.py does;
+- evaluate's prediction of 10,000 test images by the workshop's network (params.yaml), import
+  included (a fresh process each, median of three): dvc_workshop.inference.predict (numpy) vs
+  Keras' `load_model` + `predict`.
 Per image, and scaled to the full MNIST's 70,000 images (60,000 rotated) on the two processes
 the stages use, which is what a user waits for beside the stage targets (download_mnist <= 10 s,
 preprocess <= 8 s).
@@ -101,6 +104,40 @@ def keras_import_seconds(hidden: bool) -> float:
         for _ in range(3)
     ]
     return statistics.median(runs)
+
+
+def fresh_process_seconds(code: str) -> float:
+    """Median of three fresh processes' timings of `code`, which prints its own seconds."""
+    runs = [
+        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             cwd=REPO_ROOT).stdout.split()[-1])
+        for _ in range(3)
+    ]  # fmt: skip
+    return statistics.median(runs)
+
+
+def prediction_seconds(folder: Path) -> tuple[float, float]:
+    """Seconds to predict 10,000 test images (import included): numpy pass, then Keras."""
+    model, images = folder / "model.keras", folder / "images.npy"
+    np.save(images, np.random.default_rng(0).normal(size=(10_000, 26, 26)).astype(np.float32))
+    build = (
+        "import yaml; from pathlib import Path; from dvc_workshop.params import TrainParams; "
+        "from dvc_workshop.model import build_model, save_model; "
+        f"params = TrainParams(**yaml.safe_load(open('params.yaml'))['train']); "
+        f"save_model(build_model(26, params), Path({str(model)!r}))"
+    )
+    subprocess.run([sys.executable, "-c", build], capture_output=True, check=True, cwd=REPO_ROOT)
+    start = f"import time; t = time.perf_counter(); import numpy as np; images = np.load({str(images)!r}); "
+    numpy_pass = start + (
+        "from pathlib import Path; from dvc_workshop.inference import predict; "
+        f"predict(Path({str(model)!r}), images)"
+    )
+    keras_pass = start + (
+        f"from dvc_workshop.model import load_model; "
+        f"load_model({str(model)!r}).predict(images[..., None], batch_size=1024, verbose=0)"
+    )
+    end = "; print(time.perf_counter() - t)"
+    return fresh_process_seconds(numpy_pass + end), fresh_process_seconds(keras_pass + end)
 
 
 def report(name: str, seconds: float, count: int, full_count: int, baseline: float | None = None) -> None:
@@ -200,6 +237,12 @@ def main() -> None:
     plain, hidden = keras_import_seconds(hidden=False), keras_import_seconds(hidden=True)
     print(f"  import keras: {plain:.2f} s; with scikit-learn, pandas, matplotlib hidden: {hidden:.2f} s "
           f"({plain - hidden:+.2f} s saved per stage run)")  # fmt: skip
+
+    print("Prediction of 10,000 test images, import included (evaluate, each run)")
+    with tempfile.TemporaryDirectory() as folder:
+        ours, keras = prediction_seconds(Path(folder))
+    print(f"  dvc_workshop.inference.predict (numpy): {ours:.2f} s; Keras load_model + predict: "
+          f"{keras:.2f} s ({keras - ours:+.2f} s saved per evaluate run)")  # fmt: skip
 
 
 if __name__ == "__main__":

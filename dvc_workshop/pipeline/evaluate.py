@@ -18,6 +18,7 @@ import typer
 
 from dvc_workshop.arrays import load_split, write_json
 from dvc_workshop.cli import VerboseOption, WorkshopError, atomic_output, one_line_errors, stage_app
+from dvc_workshop.inference import predict
 from dvc_workshop.metrics import classification_metrics
 from dvc_workshop.pictures import contact_sheet, save_sheet
 
@@ -47,11 +48,7 @@ def main(
     images, labels = load_split(data_dir / "test.npz")
     if not model_path.is_file():
         raise WorkshopError(f"missing input file: {model_path} (run the train stage first)")
-
-    from dvc_workshop.model import load_model  # after the cheap checks: TensorFlow is slow to load
-
-    model = load_model(model_path)
-    probabilities = model.predict(images[..., np.newaxis], batch_size=1024, verbose=0)
+    probabilities = predict(model_path, images)  # the network's forward pass, in numpy
     predicted = probabilities.argmax(axis=1)
     scores = classification_metrics(labels, probabilities)
 

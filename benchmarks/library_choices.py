@@ -233,7 +233,7 @@ def main() -> None:
     seconds = best_of_three(lambda: skimage_rotate(images[:few], angles[:few])) * count / few
     report("scikit-image rotate, per image", seconds, count, FULL_ROTATED, ours)
 
-    print("Keras import (train and evaluate, each run)")
+    print("Keras import (train, each run)")
     plain, hidden = keras_import_seconds(hidden=False), keras_import_seconds(hidden=True)
     print(f"  import keras: {plain:.2f} s; with scikit-learn, pandas, matplotlib hidden: {hidden:.2f} s "
           f"({plain - hidden:+.2f} s saved per stage run)")  # fmt: skip

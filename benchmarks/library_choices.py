@@ -123,7 +123,7 @@ def prediction_seconds(folder: Path) -> tuple[float, float]:
     build = (
         "import yaml; from pathlib import Path; from dvc_workshop.params import TrainParams; "
         "from dvc_workshop.model import build_model, save_model; "
-        f"params = TrainParams(**yaml.safe_load(open('params.yaml'))['train']); "
+        "params = TrainParams(**yaml.safe_load(open('params.yaml'))['train']); "
         f"save_model(build_model(26, params), Path({str(model)!r}))"
     )
     subprocess.run([sys.executable, "-c", build], capture_output=True, check=True, cwd=REPO_ROOT)
@@ -133,7 +133,7 @@ def prediction_seconds(folder: Path) -> tuple[float, float]:
         f"predict(Path({str(model)!r}), images)"
     )
     keras_pass = start + (
-        f"from dvc_workshop.model import load_model; "
+        "from dvc_workshop.model import load_model; "
         f"load_model({str(model)!r}).predict(images[..., None], batch_size=1024, verbose=0)"
     )
     end = "; print(time.perf_counter() - t)"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
+import json
 import sys
 from pathlib import Path
 
@@ -13,7 +13,7 @@ from dvc_workshop.arrays import save_npz
 from dvc_workshop.inference import numpy_layers, predict
 from dvc_workshop.params import TrainParams
 
-from .conftest import REPO_ROOT, run_stage
+from .conftest import REPO_ROOT, run, run_stage
 from .test_stages import assert_one_line_error
 
 SIZE = 26  # preprocess' crop
@@ -79,19 +79,18 @@ def test_a_layer_not_written_in_numpy_goes_to_keras(keras_models) -> None:
 def test_evaluate_runs_without_tensorflow(tmp_path, keras_models) -> None:
     images, labels = digits(200, seed=5)
     save_npz(tmp_path / "test.npz", images=images, labels=labels.astype(np.uint8))
-    script = (
-        "import sys; from pathlib import Path; from dvc_workshop.inference import predict; "
-        f"predict(Path({str(keras_models['workshop'])!r}), __import__('numpy').zeros((3, {SIZE}, {SIZE}))); "
+    stage_then_modules = (  # the evaluate stage as `python -m` runs it, then what it imported
+        "import runpy, sys\n"
+        "try:\n    runpy.run_module('dvc_workshop.pipeline.evaluate', run_name='__main__')\n"
+        "except SystemExit as end:\n    assert not end.code, end.code\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))"
     )
-    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
-                            cwd=REPO_ROOT)  # fmt: skip
-    assert loaded.stdout.strip() == "[]"
     outputs = ["--metrics", "m.json", "--predictions", "p.csv", "--per-class", "c.csv", "--mistakes", "x.png"]
-    result = run_stage("evaluate", "--model", str(keras_models["workshop"]), "--data-dir", str(tmp_path),
-                       *outputs, cwd=tmp_path)  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    assert (tmp_path / "m.json").is_file() and (tmp_path / "x.png").is_file()
+    args = ["--model", str(keras_models["workshop"]), "--data-dir", ".", *outputs]
+    result = run([sys.executable, "-c", stage_then_modules, *args], cwd=tmp_path, PYTHONPATH=str(REPO_ROOT))
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+    assert json.loads((tmp_path / "m.json").read_text())["test"]["images"] == 200
+    assert (tmp_path / "x.png").is_file() and len((tmp_path / "p.csv").read_text().splitlines()) == 201
 
 
 def test_a_broken_model_file_is_one_line(tmp_path) -> None:

@@ -45,7 +45,8 @@ def keras_models(tmp_path_factory) -> dict[str, Path]:
         [keras.Input(shape=(SIZE, SIZE, 1)), keras.layers.Conv2D(4, 3, padding="same", activation="relu"),
          keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10, activation="softmax")]
     )  # fmt: skip
-    paths = {}
+    paths = {}  # padded is built first, so the workshop model's layers are named conv2d_1, ... while
+    # Keras' weights file numbers its groups from conv2d: the numpy pass must follow the file
     for name, model in {"workshop": build_model(SIZE, params), "padded": padded}.items():
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
         model.fit(images[..., np.newaxis], labels, epochs=5, batch_size=64, verbose=0)

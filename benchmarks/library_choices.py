@@ -94,20 +94,8 @@ def skimage_rotate(images: np.ndarray, angles: np.ndarray) -> np.ndarray:
     ).astype(np.float32)
 
 
-def keras_import_seconds(hidden: bool) -> float:
-    hide = "import sys; sys.modules.update(dict.fromkeys(['sklearn', 'pandas', 'matplotlib']))\n"
-    code = (
-        hide if hidden else ""
-    ) + "import time; t = time.perf_counter(); import keras; print(time.perf_counter() - t)"
-    runs = [
-        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
-        for _ in range(3)
-    ]
-    return statistics.median(runs)
-
-
 def fresh_process_seconds(code: str) -> float:
-    """Median of three fresh processes' timings of `code`, which prints its own seconds."""
+    """Median of three fresh processes' timings of `code`, which prints its own seconds last."""
     runs = [
         float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                              cwd=REPO_ROOT).stdout.split()[-1])
@@ -116,14 +104,22 @@ def fresh_process_seconds(code: str) -> float:
     return statistics.median(runs)
 
 
+def keras_import_seconds(hidden: bool) -> float:
+    hide = "import sys; sys.modules.update(dict.fromkeys(['sklearn', 'pandas', 'matplotlib']))\n"
+    code = (
+        hide if hidden else ""
+    ) + "import time; t = time.perf_counter(); import keras; print(time.perf_counter() - t)"
+    return fresh_process_seconds(code)
+
+
 def prediction_seconds(folder: Path) -> tuple[float, float]:
     """Seconds to predict 10,000 test images (import included): numpy pass, then Keras."""
     model, images = folder / "model.keras", folder / "images.npy"
     np.save(images, np.random.default_rng(0).normal(size=(10_000, 26, 26)).astype(np.float32))
     build = (
-        "import yaml; from pathlib import Path; from dvc_workshop.params import TrainParams; "
+        "from pathlib import Path; from dvc_workshop.params import TrainParams, load_section; "
         "from dvc_workshop.model import build_model, save_model; "
-        "params = TrainParams(**yaml.safe_load(open('params.yaml'))['train']); "
+        "params = load_section(Path('params.yaml'), 'train', TrainParams); "
         f"save_model(build_model(26, params), Path({str(model)!r}))"
     )
     subprocess.run([sys.executable, "-c", build], capture_output=True, check=True, cwd=REPO_ROOT)

@@ -149,8 +149,8 @@ def predict(model_path: Path, images: np.ndarray) -> np.ndarray:
         return load_model(model_path).predict(images[..., np.newaxis], batch_size=1024, verbose=0)
     batches = []
     for start in range(0, len(images), BATCH):
-        x = images[start : start + BATCH, ..., np.newaxis].astype(np.float32)
+        x = images[start : start + BATCH, ..., np.newaxis].astype(np.float32, copy=False)
         for layer in layers:
             x = layer(x)
         batches.append(x)
-    return np.concatenate(batches).astype(np.float32)
+    return np.concatenate(batches).astype(np.float32, copy=False)

@@ -17,6 +17,7 @@ from .conftest import REPO_ROOT, run, run_stage
 from .test_stages import assert_one_line_error
 
 SIZE = 26  # preprocess' crop
+OUTPUTS = ["--metrics", "m.json", "--predictions", "p.csv", "--per-class", "c.csv", "--mistakes", "x.png"]
 
 
 def digits(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -86,8 +87,7 @@ def test_evaluate_runs_without_tensorflow(tmp_path, keras_models) -> None:
         "except SystemExit as end:\n    assert not end.code, end.code\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))"
     )
-    outputs = ["--metrics", "m.json", "--predictions", "p.csv", "--per-class", "c.csv", "--mistakes", "x.png"]
-    args = ["--model", str(keras_models["workshop"]), "--data-dir", ".", *outputs]
+    args = ["--model", str(keras_models["workshop"]), "--data-dir", ".", *OUTPUTS]
     result = run([sys.executable, "-c", stage_then_modules, *args], cwd=tmp_path, PYTHONPATH=str(REPO_ROOT))
     assert result.stdout.strip().splitlines()[-1] == "[]"
     assert json.loads((tmp_path / "m.json").read_text())["test"]["images"] == 200
@@ -98,7 +98,6 @@ def test_a_broken_model_file_is_one_line(tmp_path) -> None:
     images, labels = digits(20, seed=6)
     save_npz(tmp_path / "test.npz", images=images, labels=labels.astype(np.uint8))
     (tmp_path / "model.keras").write_bytes(b"not a zip")
-    outputs = ["--metrics", "m.json", "--predictions", "p.csv", "--per-class", "c.csv", "--mistakes", "x.png"]
-    result = run_stage("evaluate", "--model", "model.keras", "--data-dir", ".", *outputs, cwd=tmp_path)
+    result = run_stage("evaluate", "--model", "model.keras", "--data-dir", ".", *OUTPUTS, cwd=tmp_path)
     assert_one_line_error(result, "model.keras: not a model saved by the train stage")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.keras", "test.npz"]

@@ -8,13 +8,13 @@ nor the next stage ever sees a half-written file.
 
 from __future__ import annotations
 
-import functools
 import os
 import shutil
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Any
 
 import typer
 
@@ -23,32 +23,36 @@ class WorkshopError(Exception):
     """A failure the user can fix (bad input, missing source): reported in one line."""
 
 
-VerboseOption = Annotated[
-    bool, typer.Option("--verbose", help="Show the full traceback when something goes wrong.")
-]
+VERBOSE = "--verbose"
+VERBOSE_HELP = f"Add {VERBOSE} to see the full traceback when something goes wrong."
 
 
-def stage_app() -> typer.Typer:
-    """A typer app for one stage: a single command, no shell-completion clutter."""
-    return typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+class WorkshopApp(typer.Typer):
+    """The project's typer app (each stage's, the lab's): errors an attendee can fix in one line.
 
+    A WorkshopError (or the lab's unwritten exercise, NotImplementedError) becomes `error: ...`
+    on stderr and exit status 1; `--verbose`, anywhere on the command line, shows the traceback.
+    """
 
-def one_line_errors(command: Callable[..., None]) -> Callable[..., None]:
-    """A stage command whose WorkshopError is `error: ...` on stderr and exit code 1, or the full
-    traceback when the command is given `--verbose` (its `verbose` parameter)."""
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(add_completion=False, pretty_exceptions_enable=False, **settings)
 
-    @functools.wraps(command)  # typer reads the wrapped command's parameters
-    def command_reporting_errors(**options: object) -> None:
+    def command(self, *args: Any, **kwargs: Any) -> Callable:
+        kwargs.setdefault("epilog", VERBOSE_HELP)
+        return super().command(*args, **kwargs)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        verbose = VERBOSE in sys.argv[1:]
+        if verbose:
+            sys.argv.remove(VERBOSE)
         try:
-            command(**options)
-        except (WorkshopError, NotImplementedError) as error:  # the latter: the lab's exercise, unwritten
-            if options.get("verbose"):
+            return super().__call__(*args, **kwargs)
+        except (WorkshopError, NotImplementedError) as error:
+            if verbose:
                 raise
             unwritten = "not written yet: " if isinstance(error, NotImplementedError) else ""
             typer.echo(f"error: {unwritten}{error}", err=True)
-            raise typer.Exit(1) from None
-
-    return command_reporting_errors
+            sys.exit(1)
 
 
 def _scratch_path(final: Path) -> Path:

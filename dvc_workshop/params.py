@@ -17,8 +17,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dvc_workshop.cli import WorkshopError
+from dvc_workshop.data.digits import IMAGE_SIZE
 
-IMAGE_SIZE = 28  # MNIST images are 28x28 pixels
 SAMPLE_SUFFIXES = (".yaml", ".yml")  # a source file describing a sample that a package ships
 REMOTE_SCHEMES = ("gs://", "remote://", "https://", "http://")
 

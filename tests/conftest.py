@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 import yaml
 
-from dvc_workshop.idx import encode_idx
-from dvc_workshop.mnist import IDX_FILES
+from dvc_workshop.data.idx import encode_idx
+from dvc_workshop.data.sources import IDX_FILES
 
 from .clones import DVC_OUTPUTS, REPO_ROOT, copy_repo, remove_local_data
 

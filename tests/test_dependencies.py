@@ -1,8 +1,9 @@
 """Every module a stage runs is one of its dependencies in dvc.yaml.
 
 A module missing from `deps` is the failure DVC is there to prevent: change it, and `dvc repro`
-says there is nothing to do while the outputs it shapes are stale. `dvc_workshop.imports` finds
-the modules by following the stage's imports; `workshop check` uses it on an attendee's lab.
+says there is nothing to do while the outputs it shapes are stale. `dvc_workshop.lab.imports`
+finds the modules by following the stage's imports (inside functions too); `workshop check` uses
+it on an attendee's lab. A folder in `deps` stands for every file in it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 import pytest
 import yaml
 
-from dvc_workshop.imports import PACKAGE, modules_run_by
+from dvc_workshop.lab.imports import PACKAGE, listed, modules_run_by
 
 from .conftest import REPO_ROOT
 
@@ -30,17 +31,60 @@ def test_package_init_files_hold_no_code() -> None:
         assert all(isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) for node in body), init
 
 
+MAX_CODE_DEPENDENCIES = 5  # what an attendee types as -d lines: a folder stands for its plumbing
+
+
+def check_dependencies(definition: dict) -> list[str]:
+    """What is wrong with one stage's code dependencies (nothing: an empty list)."""
+    (module,) = re.findall(r"python -m ([\w.]+)", definition["cmd"])
+    declared = [str(dep) for dep in definition["deps"]]
+    needed = modules_run_by(REPO_ROOT, module)
+    code = [dep for dep in declared if dep.startswith(f"{PACKAGE}/")]
+    problems = [
+        f"runs {path} but does not list it under deps"
+        for path in sorted(needed)
+        if not listed(path, declared)
+    ]
+    problems += [
+        f"lists {dep} under deps but never runs it"
+        for dep in code
+        if not any(listed(p, [dep]) for p in needed)
+    ]
+    if len(code) > MAX_CODE_DEPENDENCIES:
+        problems.append(f"lists {len(code)} code dependencies, more than {MAX_CODE_DEPENDENCIES}")
+    return problems
+
+
 @pytest.mark.parametrize("stage", sorted(STAGES))
 def test_every_module_a_stage_runs_is_a_dependency(stage: str) -> None:
-    definition = STAGES[stage]
-    (module,) = re.findall(r"python -m ([\w.]+)", definition["cmd"])
-    declared = {str(dep) for dep in definition["deps"]}
-    needed = modules_run_by(REPO_ROOT, module)
+    needed = modules_run_by(REPO_ROOT, re.findall(r"python -m ([\w.]+)", STAGES[stage]["cmd"])[0])
     assert f"{PACKAGE}/pipeline/{stage}.py" in needed
-    missing = sorted(needed - declared)
-    assert not missing, f"stage {stage} runs {', '.join(missing)} but does not list it under deps"
-    unused = sorted(dep for dep in declared if dep.endswith(".py") and dep not in needed)
-    assert not unused, f"stage {stage} lists {', '.join(unused)} under deps but never runs it"
+    assert check_dependencies(STAGES[stage]) == [], f"stage {stage}"
+
+
+@pytest.mark.parametrize(
+    ("stage", "removed", "problem"),
+    [
+        ("train", "dvc_workshop/ml/model.py", "runs dvc_workshop/ml/model.py"),  # imported inside main
+        ("evaluate", "dvc_workshop/data", "runs dvc_workshop/data/arrays.py"),  # a folder left out
+        ("preprocess", "dvc_workshop/cli.py", "runs dvc_workshop/cli.py"),
+    ],
+)
+def test_a_stage_that_omits_a_module_fails_the_check(stage: str, removed: str, problem: str) -> None:
+    definition = {**STAGES[stage], "deps": [dep for dep in STAGES[stage]["deps"] if dep != removed]}
+    assert any(message.startswith(problem) for message in check_dependencies(definition))
+
+
+def test_a_listed_module_no_stage_runs_fails_the_check() -> None:
+    definition = {**STAGES["evaluate"], "deps": [*STAGES["evaluate"]["deps"], "dvc_workshop/ml/model.py"]}
+    assert check_dependencies(definition) == ["lists dvc_workshop/ml/model.py under deps but never runs it"]
+
+
+def test_listed_folders_stand_for_their_files() -> None:
+    assert listed("dvc_workshop/data/shards.py", ["dvc_workshop/data"])
+    assert listed("dvc_workshop/data/shards.py", ["dvc_workshop/data/"])
+    assert not listed("dvc_workshop/database.py", ["dvc_workshop/data"])
+    assert not listed("dvc_workshop/data/shards.py", ["dvc_workshop/data/arrays.py"])
 
 
 @pytest.mark.parametrize("stage", sorted(STAGES))

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dvc_workshop.emulator import CACHE_BUCKET, Emulator
-from dvc_workshop.mnist import Digits
+from dvc_workshop.data.digits import Digits
+from dvc_workshop.lab.emulator import CACHE_BUCKET, Emulator
 
 from .conftest import (
     REPO_ROOT,

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from dvc_workshop.cli import WorkshopError
-from dvc_workshop.idx import IMAGES_MAGIC, LABELS_MAGIC, IdxError, check_pair, encode_idx, parse_idx
-from dvc_workshop.mnist import load_idx
+from dvc_workshop.data.idx import IMAGES_MAGIC, LABELS_MAGIC, IdxError, check_pair, encode_idx, parse_idx
+from dvc_workshop.data.sources import load_idx
 
 from .conftest import SHARED_MNIST, random_digits, write_idx_folder
 

@@ -12,8 +12,8 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from dvc_workshop.emulator import Emulator, raw_mnist
-from dvc_workshop.lab import lab_blocks
+from dvc_workshop.lab.__main__ import lab_blocks
+from dvc_workshop.lab.emulator import Emulator, raw_mnist
 
 from .conftest import REPO_ROOT, copy_repo, pipenv_env
 from .test_remote import free_port
@@ -136,8 +136,8 @@ def uncommitted_lock(lab: Path, env: dict[str, str], sh: Callable[..., str]) -> 
 
 def missing_dependency(lab: Path, env: dict[str, str], sh: Callable[..., str]) -> None:
     yaml_text = (lab / "dvc.yaml").read_text()
-    (lab / "dvc.yaml").write_text(yaml_text.replace("    - dvc_workshop/model.py\n", "", 1))
-    assert_names(lab, env, 5, "stage train does not list dvc_workshop/model.py as a dependency")
+    (lab / "dvc.yaml").write_text(yaml_text.replace("    - dvc_workshop/ml/model.py\n", "", 1))
+    assert_names(lab, env, 5, "stage train does not list dvc_workshop/ml/model.py as a dependency")
     sh("git checkout dvc.yaml")
 
 

@@ -20,7 +20,7 @@ import psutil
 import pytest
 import yaml
 
-from dvc_workshop.emulator import CACHE_BUCKET, Emulator, configure_project
+from dvc_workshop.lab.emulator import CACHE_BUCKET, Emulator, configure_project
 
 from .conftest import DVC_OUTPUTS, copy_repo, digests, dvc, git, remove_local_data, set_params
 from .test_remote import free_port

@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dvc_workshop.emulator import CACHE_BUCKET, RAW_BUCKET, RAW_PREFIX, Emulator, configure_project
-from dvc_workshop.mnist import Digits, load_idx
+from dvc_workshop.data.digits import Digits
+from dvc_workshop.data.sources import load_idx
+from dvc_workshop.lab.emulator import CACHE_BUCKET, RAW_BUCKET, RAW_PREFIX, Emulator, configure_project
 
 from .conftest import (
     DVC_OUTPUTS,
@@ -146,7 +147,8 @@ def test_missing_credentials_file_is_reported(remote_repo: Path) -> None:
 def test_emulator_command_configures_and_cleans_up(tmp_path: Path) -> None:
     repo = copy_repo(tmp_path / "repo")
     port, data = free_port(), tmp_path / "buckets"
-    command = [sys.executable, "-m", "dvc_workshop.emulator", "--port", str(port), "--data-dir", str(data)]
+    emulator = [sys.executable, "-m", "dvc_workshop.lab.emulator"]
+    command = [*emulator, "--port", str(port), "--data-dir", str(data)]
     for attempt in range(2):  # the second start finds the buckets kept in --data-dir
         server = subprocess.Popen(command, cwd=repo, stdout=subprocess.PIPE, text=True)
         try:

@@ -1,4 +1,4 @@
-"""PNG bytes and zip shards: what any PNG reader sees, and what comes back after a round trip."""
+"""PNG shards: what any PNG reader sees, and what comes back after a round trip."""
 
 from __future__ import annotations
 
@@ -12,54 +12,62 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dvc_workshop.mnist import Digits
-from dvc_workshop.pipeline.download_mnist import write_labels, write_shards
-from dvc_workshop.pipeline.preprocess import read_images, read_labels
-from dvc_workshop.png import PngError, decode_png, encode_png
-from dvc_workshop.shards import IMAGES_PER_SHARD, MIN_IMAGES_PER_PROCESS, usable_cpus
+from dvc_workshop.cli import WorkshopError
+from dvc_workshop.data.digits import Digits
+from dvc_workshop.data.parallel import MIN_IMAGES_PER_PROCESS, usable_cpus
+from dvc_workshop.data.shards import IMAGES_PER_SHARD, read_images, read_shard, write_images, write_shard
 
 from .conftest import random_digits
 
 
-def test_encoded_png_reads_back_identically_in_pillow() -> None:
+def write_shards(splits: dict[str, Digits], folder: Path) -> None:
+    write_images(splits, folder, folder / "labels.csv")
+
+
+def test_shard_members_are_pngs_any_reader_opens(tmp_path: Path) -> None:
     images, _ = random_digits(5, 3)
     images[0] = 0  # all black, and a typical digit: ink on an empty background
     images[1, 10:18, 12:16] = 255
-    for image in images:
-        data = encode_png(image)
-        with Image.open(io.BytesIO(data)) as png:
-            png.load()  # checks every chunk's CRC and the compressed stream
-            assert png.format == "PNG" and png.mode == "L" and png.size == (28, 28)
-            assert np.array_equal(np.asarray(png), image)
-        assert np.array_equal(decode_png(data, 28), image)
+    names = [f"train/{i:05d}.png" for i in range(5)]
+    write_shard(tmp_path / "train-00.zip", names, images)
+    with zipfile.ZipFile(tmp_path / "train-00.zip") as shard:
+        assert shard.namelist() == names
+        for name, image in zip(names, images, strict=True):
+            assert shard.getinfo(name).compress_type == zipfile.ZIP_STORED
+            with Image.open(io.BytesIO(shard.read(name))) as png:
+                png.load()  # checks every chunk's CRC and the compressed stream
+                assert png.format == "PNG" and png.mode == "L" and png.size == (28, 28)
+                assert np.array_equal(np.asarray(png), image)
+    assert np.array_equal(read_shard(tmp_path / "train-00.zip", names), images)
 
 
-@pytest.mark.parametrize("optimize", [False, True])
-def test_decode_reads_pngs_from_other_writers(optimize: bool) -> None:
-    """Pillow filters rows (Sub, Up, Paeth...): those take the Pillow route and still decode."""
-    image = np.tile(np.arange(28, dtype=np.uint8) * 9, (28, 1))
+def shard_with(tmp_path: Path, data: bytes) -> Path:
+    path = tmp_path / "bad.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("train/00000.png", data)
+    return path
+
+
+def png(mode: str, size: tuple[int, int]) -> bytes:
     stream = io.BytesIO()
-    Image.fromarray(image, mode="L").save(stream, format="PNG", optimize=optimize)
-    assert np.array_equal(decode_png(stream.getvalue(), 28), image)
+    Image.new(mode, size).save(stream, format="PNG")
+    return stream.getvalue()
 
 
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b"not a png", "unreadable image"),
-        (encode_png(np.zeros((28, 28), np.uint8))[:-30], "unreadable image"),
-        (encode_png(np.zeros((20, 28), np.uint8)), "expected a 28x28 greyscale (L) PNG, got 28x20 L"),
+        (b"not a png", "bad.zip:train/00000.png: unreadable image"),
+        (png("L", (28, 28))[:-30], "bad.zip:train/00000.png: unreadable image"),
+        (png("L", (28, 20)), "expected a 28x28 greyscale (L) PNG, got 28x20 L"),
+        (png("RGB", (28, 28)), "expected a 28x28 greyscale (L) PNG, got 28x28 RGB"),
+        (bytes(100_000), "100000 bytes, too large for a digit"),
     ],
-    ids=["garbage", "truncated", "wrong size"],
+    ids=["garbage", "truncated", "wrong size", "colour", "too large"],
 )
-def test_decode_rejects_what_is_not_a_28x28_greyscale_png(data: bytes, message: str) -> None:
-    with pytest.raises(PngError, match=re.escape(message)):
-        decode_png(data, 28)
-
-
-def test_encode_refuses_arrays_that_are_not_greyscale_images() -> None:
-    with pytest.raises(ValueError, match="2-D uint8"):
-        encode_png(np.zeros((28, 28), np.float32))
+def test_read_refuses_what_is_not_a_28x28_greyscale_png(tmp_path: Path, data: bytes, message: str) -> None:
+    with pytest.raises(WorkshopError, match=re.escape(message)):
+        read_shard(shard_with(tmp_path, data), ["train/00000.png"])
 
 
 def test_shards_round_trip_in_parallel_in_table_order(tmp_path: Path) -> None:
@@ -67,19 +75,16 @@ def test_shards_round_trip_in_parallel_in_table_order(tmp_path: Path) -> None:
     train = Digits(*random_digits(2 * IMAGES_PER_SHARD + 7, 4))
     test = Digits(*random_digits(11, 5))
     write_shards({"train": train, "test": test}, tmp_path)
-    write_labels({"train": train, "test": test}, tmp_path / "labels.csv")
     assert sorted(p.name for p in tmp_path.glob("*.zip")) == [
         "test-00.zip", "train-00.zip", "train-01.zip", "train-02.zip"
     ]  # fmt: skip
     with zipfile.ZipFile(tmp_path / "train-02.zip") as shard:
         assert shard.namelist() == [f"train/{i:05d}.png" for i in range(10000, 10007)]
-    angles = np.zeros(len(train.labels))
-    counts, images = read_images(tmp_path, read_labels(tmp_path / "labels.csv"), angles)
-    assert [len(part) for part in images["train"]] == [IMAGES_PER_SHARD, IMAGES_PER_SHARD, 7]
-    assert np.array_equal(np.concatenate(images["train"]), train.images)
-    assert np.array_equal(np.concatenate(images["test"]), test.images)
-    assert images["train"][0].dtype == np.float32
-    assert np.array_equal(counts, np.bincount(train.images.ravel(), minlength=256))
+    splits = read_images(tmp_path, tmp_path / "labels.csv")
+    for split, digits in (("train", train), ("test", test)):
+        assert splits[split].images.dtype == np.uint8
+        assert np.array_equal(splits[split].images, digits.images)
+        assert np.array_equal(splits[split].labels, digits.labels)
 
 
 def test_shards_are_byte_identical_when_written_again(tmp_path: Path) -> None:
@@ -87,7 +92,7 @@ def test_shards_are_byte_identical_when_written_again(tmp_path: Path) -> None:
     (tmp_path / "first").mkdir(), (tmp_path / "again").mkdir()
     write_shards({"train": digits}, tmp_path / "first")
     write_shards({"train": digits}, tmp_path / "again")
-    for shard in (tmp_path / "first").iterdir():
+    for shard in (tmp_path / "first").iterdir():  # the shards and labels.csv
         assert shard.read_bytes() == (tmp_path / "again" / shard.name).read_bytes()
 
 
@@ -103,7 +108,7 @@ def test_shards_do_not_depend_on_the_number_of_processes(tmp_path: Path) -> None
         write_shards({"train": digits}, tmp_path / "one")
     finally:
         os.sched_setaffinity(0, allowed)
-    shards = sorted(p.name for p in (tmp_path / "parallel").iterdir())
-    assert shards == sorted(p.name for p in (tmp_path / "one").iterdir()) and len(shards) == 5
+    shards = sorted(p.name for p in (tmp_path / "parallel").iterdir())  # the shards and labels.csv
+    assert shards == sorted(p.name for p in (tmp_path / "one").iterdir()) and len(shards) == 6
     for name in shards:
         assert (tmp_path / "parallel" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from dvc_workshop.transforms import center_crop, standardize
+from dvc_workshop.ml.transforms import center_crop, standardize
 
 from .conftest import REPO_ROOT, random_digits, run_stage
 

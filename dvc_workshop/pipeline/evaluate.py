@@ -16,13 +16,12 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from dvc_workshop.arrays import load_split, write_json
-from dvc_workshop.cli import VerboseOption, WorkshopError, atomic_output, one_line_errors, stage_app
-from dvc_workshop.inference import predict
-from dvc_workshop.metrics import classification_metrics
-from dvc_workshop.pictures import contact_sheet, save_sheet
+from dvc_workshop.cli import WorkshopApp, WorkshopError, atomic_output
+from dvc_workshop.data.arrays import load_split, write_json
+from dvc_workshop.data.pictures import contact_sheet, save_sheet
+from dvc_workshop.ml.metrics import classification_metrics
 
-app = stage_app()
+app = WorkshopApp()
 MAX_MISTAKES_SHOWN = 50
 
 
@@ -34,7 +33,6 @@ def write_csv(path: Path, header: list[str], rows: list[list]) -> None:
 
 
 @app.command()
-@one_line_errors
 def main(
     model_path: Annotated[Path, typer.Option("--model", help="Trained .keras model from train.")],
     data_dir: Annotated[Path, typer.Option(help="Folder with test.npz from preprocess.")],
@@ -42,13 +40,18 @@ def main(
     predictions: Annotated[Path, typer.Option(help="CSV of actual,predicted per test image.")],
     per_class: Annotated[Path, typer.Option(help="CSV of precision, recall, F1 per digit.")],
     mistakes: Annotated[Path, typer.Option(help="PNG of misclassified test images.")],
-    verbose: VerboseOption = False,
 ) -> None:
     """Compute test metrics and write the confusion matrix, per-class scores and mistakes."""
     images, labels = load_split(data_dir / "test.npz")
     if not model_path.is_file():
         raise WorkshopError(f"missing input file: {model_path} (run the train stage first)")
-    probabilities = predict(model_path, images)  # the network's forward pass, in numpy
+    import keras  # here, after the cheap checks: TensorFlow takes seconds to load
+
+    try:
+        model = keras.saving.load_model(model_path)
+    except Exception as error:  # Keras raises ValueError, KeyError, OSError... for a damaged file
+        raise WorkshopError(f"{model_path}: not a model saved by the train stage ({error})") from None
+    probabilities = model.predict(images[..., np.newaxis], batch_size=1000, verbose=0)
     predicted = probabilities.argmax(axis=1)
     scores = classification_metrics(labels, probabilities)
 

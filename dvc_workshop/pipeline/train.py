@@ -14,22 +14,22 @@ from typing import TYPE_CHECKING, Annotated
 import numpy as np
 import typer
 
-from dvc_workshop.arrays import load_split
-from dvc_workshop.cli import VerboseOption, atomic_output, one_line_errors, stage_app
+from dvc_workshop.cli import WorkshopApp, atomic_output
+from dvc_workshop.data.arrays import load_split
 from dvc_workshop.params import TrainParams, load_section
 
 if TYPE_CHECKING:
     import keras
 
-app = stage_app()
-STEPS_PER_CALL = 16  # training steps TensorFlow runs per call from Python: 8% less time than one
+app = WorkshopApp()
+STEPS_PER_CALL = 16  # training steps TensorFlow runs per call from Python: less overhead a step
 
 
 def learning_rate_schedule(peak: float, steps: int) -> keras.optimizers.schedules.LearningRateSchedule:
     """One cycle: warm up from peak/10 over the first fifth of the steps, then cosine down to 0.
 
     A high rate early (steadied by batch norm) and a small one at the end converges in a
-    few epochs where a constant rate needs many: the full MNIST reaches 99.35% in five.
+    few epochs where a constant rate needs many.
     """
     import keras
 
@@ -47,7 +47,6 @@ def validation_split(count: int, fraction: float, seed: int) -> tuple[np.ndarray
 
 
 @app.command()
-@one_line_errors
 def main(
     data_dir: Annotated[Path, typer.Option(help="Folder with train.npz from preprocess.")],
     model_path: Annotated[Path, typer.Option("--model", help="Where to save the trained .keras model.")],
@@ -55,19 +54,18 @@ def main(
         "dvclive"
     ),
     params: Annotated[Path, typer.Option(help="Parameters file.")] = Path("params.yaml"),
-    verbose: VerboseOption = False,
 ) -> None:
     """Train the CNN on data_dir/train.npz and save it to --model."""
     settings = load_section(params, "train", TrainParams)
     images, labels = load_split(data_dir / "train.npz")
 
-    # Imported here, after the cheap checks: TensorFlow takes seconds to load (model.py first).
-    from dvc_workshop.model import build_model, save_model  # isort: skip
-
+    # Imported here, after the cheap checks: TensorFlow takes seconds to load.
     import keras
     import tensorflow as tf
     from dvclive import Live
     from dvclive.keras import DVCLiveCallback
+
+    from dvc_workshop.ml.model import build_model, save_model
 
     keras.utils.set_random_seed(settings.seed)
     tf.config.experimental.enable_op_determinism()

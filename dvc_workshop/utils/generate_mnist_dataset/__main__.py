@@ -22,12 +22,13 @@ from typing import Annotated
 
 import typer
 
-from dvc_workshop.cli import VerboseOption, WorkshopError, atomic_output, one_line_errors, stage_app
-from dvc_workshop.idx import IMAGES_MAGIC, LABELS_MAGIC, IdxError, check_pair, parse_idx
-from dvc_workshop.mnist import GCS_HELP, IDX_FILES, Digits, check_reachable, gcs_endpoint
-from dvc_workshop.pipeline.download_mnist import write_labels, write_shards
+from dvc_workshop.cli import WorkshopApp, WorkshopError, atomic_output
+from dvc_workshop.data.digits import Digits
+from dvc_workshop.data.idx import IMAGES_MAGIC, LABELS_MAGIC, IdxError, check_pair, parse_idx
+from dvc_workshop.data.shards import write_images
+from dvc_workshop.data.sources import GCS_HELP, IDX_FILES, check_reachable, gcs_endpoint
 
-app = stage_app()
+app = WorkshopApp()
 
 
 def read_raw_bucket(bucket_name: str, prefix: str) -> dict[str, Digits]:
@@ -62,22 +63,19 @@ def read_raw_bucket(bucket_name: str, prefix: str) -> dict[str, Digits]:
 
 
 @app.command()
-@one_line_errors
 def main(
     output_image_path: Annotated[Path, typer.Option(help="Folder to write the zip shards of PNGs into.")],
     output_df_path: Annotated[Path, typer.Option(help="Folder to write labels.csv into.")],
     bucket: Annotated[str, typer.Option(help="The raw bucket.")] = "dvc-workshop-raw",
     prefix: Annotated[str, typer.Option(help="The folder of the IDX files in it.")] = "mnist",
-    verbose: VerboseOption = False,
 ) -> None:
     """Download raw MNIST from the raw bucket and write PNG images + their labels table."""
     splits = read_raw_bucket(bucket, prefix)
-    with atomic_output(output_image_path, directory=True) as scratch:
-        write_shards(splits, scratch)
-    with atomic_output(output_df_path / "labels.csv") as scratch:
-        write_labels(splits, scratch)
+    labels = output_df_path / "labels.csv"
+    with atomic_output(output_image_path, directory=True) as images_scratch, atomic_output(labels) as scratch:
+        write_images(splits, images_scratch, scratch)
     counts = ", ".join(f"{len(digits.labels)} {split}" for split, digits in splits.items())
-    print(f"Wrote {counts} images to {output_image_path} and their labels to {output_df_path / 'labels.csv'}")
+    print(f"Wrote {counts} images to {output_image_path} and their labels to {labels}")
 
 
 if __name__ == "__main__":

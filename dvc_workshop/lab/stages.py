@@ -10,8 +10,8 @@ from __future__ import annotations
 import posixpath
 import re
 
-from dvc_workshop.imports import modules_run_by
-from dvc_workshop.lab_state import Lab, Problem
+from dvc_workshop.lab.imports import listed, modules_run_by
+from dvc_workshop.lab.state import Lab, Problem
 
 # What each stage must write (the paths the next stages and the README rely on).
 STAGE_OUTPUTS = {
@@ -46,7 +46,7 @@ def check_stage(lab: Lab, name: str) -> None:
     module = re.findall(r"python -m ([\w.]+)", str(stage.get("cmd", "")))
     deps = [str(dep) for dep in stage.get("deps", [])]
     for path in sorted(modules_run_by(lab.root, module[0]) if module else []):
-        if path not in deps:
+        if not listed(path, deps):
             raise Problem(
                 f"stage {name} does not list {path} as a dependency: "
                 "a change to it would not rerun the stage",
@@ -84,9 +84,13 @@ def gitignores(lab: Lab, outputs: list[str]) -> list[str]:
 
 
 def check_committed(lab: Lab, paths: list[str]) -> None:
+    """Each path (a file, or a folder standing for its files) as the last commit has it."""
     for path in paths:
-        if path in lab.uncommitted:
-            raise Problem(f"{path} has changes that are not committed", f"git add {path} && git commit")
+        changed = sorted(name for name in lab.uncommitted if listed(name, [path]))
+        if changed:
+            raise Problem(
+                f"{changed[0]} has changes that are not committed", f"git add {changed[0]} && git commit"
+            )
 
 
 def check_workspace(lab: Lab, name: str) -> None:

@@ -19,9 +19,10 @@ from typing import Annotated
 
 import typer
 
-from dvc_workshop.cli import WorkshopError, one_line_errors, stage_app
-from dvc_workshop.idx import encode_idx
-from dvc_workshop.mnist import IDX_FILES, Digits, load_idx, load_sample
+from dvc_workshop.cli import WorkshopApp, WorkshopError
+from dvc_workshop.data.digits import Digits
+from dvc_workshop.data.idx import encode_idx
+from dvc_workshop.data.sources import IDX_FILES, load_idx, load_sample
 from dvc_workshop.params import DownloadParams, load_section
 
 # gcsfs otherwise probes each bucket over TLS gRPC, which an emulator does not speak: 60 s a call.
@@ -154,7 +155,7 @@ def raw_mnist(source: str | None, sample: Path, params: Path) -> dict[str, Digit
     return load_sample(sample, test_fraction=settings.test_fraction, seed=settings.seed)
 
 
-app = stage_app()
+app = WorkshopApp()
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -162,7 +163,6 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 @app.command()
-@one_line_errors
 def main(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 to serve the GCS API on.")] = 4443,
     data_dir: Annotated[Path, typer.Option(help="Where the buckets are kept between runs.")] = Path(

@@ -1,7 +1,7 @@
-"""The lab's ten steps, and what "done" means for each in the repository's real state.
+"""What "done" means for each of the lab's ten steps, in the repository's real state.
 
 A check returns when its step is done and raises `Problem` (what is wrong, and a hint) for the
-first thing that is not. The steps are the README's "Lab step N" sections.
+first thing that is not. `steps.py` lists them with their titles and hints.
 """
 
 from __future__ import annotations
@@ -10,16 +10,15 @@ import importlib.util
 import os
 import re
 import urllib.request
-from collections.abc import Callable
 
 import numpy as np
 
-from dvc_workshop.lab_stages import check_committed, check_pushed, check_stage, check_workspace, gitignores
-from dvc_workshop.lab_state import Lab, Problem
+from dvc_workshop.lab.stages import check_committed, check_pushed, check_stage, check_workspace, gitignores
+from dvc_workshop.lab.state import Lab, Problem
 
-# The buckets of dvc_workshop.emulator, not imported from it: that would load pandas (0.3 s).
+# The buckets of dvc_workshop.lab.emulator, not imported from it: that would load pandas (0.3 s).
 CACHE_URL, RAW_SOURCE = "gs://dvc-workshop-cache", "gs://dvc-workshop-raw/mnist"
-STANDARDIZE_HINT = "return (images - mean) / std as float32; pytest -k standardize checks it too"
+EXERCISE = "dvc_workshop/ml/transforms.py"  # standardize, the lab's exercise
 
 
 def check_environment(lab: Lab) -> None:
@@ -85,19 +84,17 @@ def check_download(lab: Lab) -> None:
 
 def check_standardize(lab: Lab) -> None:
     """The exercise: the lab's own `standardize`, loaded from its file, on a tiny batch."""
-    spec = importlib.util.spec_from_file_location("lab_transforms", lab.root / "dvc_workshop/transforms.py")
+    spec = importlib.util.spec_from_file_location("lab_transforms", lab.root / EXERCISE)
     module = importlib.util.module_from_spec(spec)
     images = np.arange(6, dtype=np.uint8).reshape(1, 2, 3)
     try:
         spec.loader.exec_module(module)
         result = module.standardize(images, 2.5, 2.0)
     except NotImplementedError:
-        raise Problem(
-            "standardize in dvc_workshop/transforms.py is not written yet", STANDARDIZE_HINT
-        ) from None
+        raise Problem(f"standardize in {EXERCISE} is not written yet") from None
     expected = (images - np.float32(2.5)) / np.float32(2.0)
     if not (isinstance(result, np.ndarray) and result.dtype == np.float32 and np.allclose(result, expected)):
-        raise Problem("standardize gives wrong values", STANDARDIZE_HINT)
+        raise Problem("standardize gives wrong values")  # the hint: the step's own, the exercise
 
 
 def check_preprocess(lab: Lab) -> None:
@@ -190,17 +187,3 @@ def check_housekeeping(lab: Lab) -> None:
     unused = [head + tail for head, tail in removed if head + tail not in dependencies]
     if unused:
         raise Problem(f"the local cache holds {len(unused)} objects the workspace does not use", "dvc gc -w")
-
-
-STEPS: list[tuple[str, Callable[[Lab], None]]] = [
-    ("Environment", check_environment),
-    ("Your remote", check_remote),
-    ("The download stage", check_download),
-    ("The preprocess stage and standardize", check_preprocess),
-    ("The train and evaluate stages", check_train_evaluate),
-    ("Versions: tag, change, go back", check_versioning),
-    ("A teammate clones and pulls", check_teammate),
-    ("Data of your own: dvc add", check_dvc_add),
-    ("Experiments, shared", check_experiments),
-    ("Housekeeping: dvc gc", check_housekeeping),
-]

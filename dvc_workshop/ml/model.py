@@ -12,25 +12,14 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import zipfile
 from pathlib import Path
 
-from dvc_workshop.arrays import zip_entry
-from dvc_workshop.params import TrainParams
+import keras
+from keras import layers
 
-# Keras imports scikit-learn, pandas and matplotlib at start-up whenever they are installed
-# (mlxtend brings them), for wrappers, DataFrame inputs and plots this project never uses: 1.2 s of
-# every train and evaluate run (`import keras` 3.8 s against 2.7 s, benchmarks/library_choices.py).
-# They are hidden while Keras loads, and import normally after.
-_HIDDEN = [name for name in ("sklearn", "pandas", "matplotlib") if name not in sys.modules]
-sys.modules.update(dict.fromkeys(_HIDDEN, None))
-try:
-    import keras
-    from keras import layers
-finally:
-    for _name in _HIDDEN:
-        del sys.modules[_name]
+from dvc_workshop.data.arrays import zip_entry
+from dvc_workshop.params import TrainParams
 
 NUM_CLASSES = 10
 
@@ -39,10 +28,8 @@ def build_model(image_size: int, params: TrainParams) -> keras.Model:
     """Convolution blocks (one per `filters` entry), then a dense head with dropout.
 
     Each block pools right after its convolution ("valid": no padding), so batch normalization
-    and ReLU run on a quarter of the values: on a CPU those element-wise passes over large
-    feature maps, more than the convolutions' arithmetic, take a training step's time.
-    Normalizing before pooling took twice as long a step for the same accuracy (ReLU and max
-    pooling commute; normalizing the pooled values trains as well: 99.35% in five epochs).
+    and ReLU run on a quarter of the values: half the time a step on a CPU for the same
+    accuracy (ReLU and max pooling commute), see benchmarks/README.md.
     """
     blocks = []
     for filters in params.filters:
@@ -89,7 +76,3 @@ def _renumber_shared_objects(config: bytes) -> bytes:
         return match[1] + number
 
     return re.sub(rb'("shared_object_id": )(\d+)', renumber, config)
-
-
-def load_model(path: Path) -> keras.Model:
-    return keras.models.load_model(path)

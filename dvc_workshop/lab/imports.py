@@ -4,6 +4,7 @@ A module missing from a stage's `deps` is the failure DVC is there to prevent: c
 `dvc repro` says there is nothing to do while the outputs it shapes are stale. The modules are
 found by following imports (at any depth, inside functions too) within `dvc_workshop`; used by
 `tests/test_dependencies.py` on this repository and by `workshop check` on an attendee's lab.
+A dependency on a folder (`dvc_workshop/data`) stands for every file in it.
 """
 
 from __future__ import annotations
@@ -46,3 +47,8 @@ def modules_run_by(root: Path, module: str) -> set[str]:
         seen.add(path)
         pending.extend(imported_modules(root, path))
     return {path.relative_to(root).as_posix() for path in seen if path.name != "__init__.py"}
+
+
+def listed(path: str, deps: list[str]) -> bool:
+    """Whether a file (relative to the repository) is among `deps`, itself or by a folder above it."""
+    return any(path == dep or path.startswith(f"{dep.rstrip('/')}/") for dep in deps)

@@ -36,7 +36,7 @@ def contact_sheet(images: np.ndarray, captions: list[str], columns: int = 10) ->
     for index, (pixels, caption) in enumerate(zip(to_grey(images), captions, strict=True)):
         left = MARGIN + (index % columns) * cell_w
         top = MARGIN + (index // columns) * cell_h
-        digit = Image.fromarray(pixels, mode="L").resize((width, height), Image.Resampling.NEAREST)
+        digit = Image.fromarray(pixels).resize((width, height), Image.Resampling.NEAREST)
         sheet.paste(digit, (left, top))
         draw.text((left + width // 2, top + height + 1), caption, fill=0, font=font, anchor="ma")
     return sheet

@@ -14,7 +14,6 @@ import io
 import os
 import socket
 import zlib
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -25,25 +24,15 @@ import pandas as pd
 import yaml
 
 from dvc_workshop.cli import WorkshopError
-from dvc_workshop.idx import IMAGES_MAGIC, LABELS_MAGIC, IdxError, check_pair, parse_idx
-from dvc_workshop.params import IMAGE_SIZE, SAMPLE_SUFFIXES, DownloadParams
+from dvc_workshop.data.digits import IMAGE_SIZE, Digits
+from dvc_workshop.data.idx import IMAGES_MAGIC, LABELS_MAGIC, IdxError, check_pair, parse_idx
+from dvc_workshop.params import SAMPLE_SUFFIXES, DownloadParams
 
 # The four files of the original distribution, per split: (images, labels).
 IDX_FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
 }
-
-
-@dataclass(frozen=True)
-class Digits:
-    """One split of MNIST: uint8 images (N x 28 x 28) and their uint8 labels (N)."""
-
-    images: np.ndarray
-    labels: np.ndarray
-
-    def head(self, limit: int | None) -> Digits:
-        return self if limit is None else Digits(self.images[:limit], self.labels[:limit])
 
 
 def stratified_split(labels: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -17,9 +17,9 @@ import yaml
 
 
 class Problem(Exception):
-    """The first thing not done in a step: what is wrong, and how to get on."""
+    """The first thing not done in a step: what is wrong, and how to get on (None: the step's hint)."""
 
-    def __init__(self, what: str, hint: str) -> None:
+    def __init__(self, what: str, hint: str | None = None) -> None:
         super().__init__(what)
         self.what, self.hint = what, hint
 

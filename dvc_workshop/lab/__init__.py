@@ -1,0 +1,1 @@
+"""The workshop tool: start a lab, check it, catch up a step; the steps registry; the GCS emulator."""

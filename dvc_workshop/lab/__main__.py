@@ -1,0 +1,109 @@
+"""The code-along lab: `workshop start` makes an attendee's repository, `workshop check` says
+where they stand, `workshop hint` helps with a step, `workshop solution N` catches up one step.
+
+The steps are the registry in `steps.py` and the README's "Lab step N" sections; a step's
+solution is that section's `bash lab` blocks, run as printed.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dvc_workshop.cli import WorkshopApp, WorkshopError
+from dvc_workshop.lab.start import start_lab
+from dvc_workshop.lab.state import Lab, Problem
+from dvc_workshop.lab.steps import STEPS, Step
+
+app = WorkshopApp(no_args_is_help=True)
+StepNumber = Annotated[int, typer.Argument(help=f"The lab step (1 to {len(STEPS)}).")]
+LabOption = Annotated[Path, typer.Option(help="The lab repository.")]
+
+
+@app.callback()
+def workshop() -> None:
+    """The DVC workshop's lab: your own repository to build the pipeline in."""
+
+
+@app.command()
+def start(folder: Annotated[Path, typer.Argument(help="The new repository, e.g. ../my-lab.")]) -> None:
+    """Make your own lab repository, with a bare `origin` beside it (FOLDER-origin.git)."""
+    origin = start_lab(folder)
+    print(
+        f"Your lab is {folder.resolve()} (origin: {origin}). Next: cd {folder}, then the README's lab steps."
+    )
+
+
+def first_not_done(repo: Lab) -> tuple[Step, Problem] | None:
+    """Each step's state printed as a table; the first step not done and its problem."""
+    first: tuple[Step, Problem] | None = None
+    for step in STEPS:
+        if first and first[0].number == 1:  # without git or the buckets, every other check would fail
+            print(f"{step.number:>2}  {step.title:<40} not checked")
+            continue
+        try:
+            step.check(repo)
+            state = "done"
+        except Problem as problem:
+            state = "not done"
+            first = first or (step, problem)
+        print(f"{step.number:>2}  {step.title:<40} {state}")
+    return first
+
+
+@app.command()
+def check(lab: LabOption = Path(".")) -> None:
+    """Say which lab steps are done, and for the first one not done, what is wrong and a hint."""
+    first = first_not_done(Lab(lab))
+    if first is None:
+        print("Every step is done: well done!")
+        return
+    step, problem = first
+    hint = problem.hint or (step.hints[0] if step.hints else f"python -m dvc_workshop.lab hint {step.number}")
+    print(f"\nStep {step.number}: {problem.what}\nHint: {hint}")
+
+
+@app.command()
+def hint(step: StepNumber) -> None:
+    """The hints of a lab step, then where its answer is."""
+    found = find_step(step)
+    for number, text in enumerate(found.hints, start=1):
+        print(f"Hint {number}: {text}")
+    answer = f"python -m dvc_workshop.lab solution {step}"
+    print(f"The answer: the commands of the README's 'Lab step {step}' ({answer} runs them).")
+
+
+def find_step(number: int) -> Step:
+    if not 1 <= number <= len(STEPS):
+        raise WorkshopError(f"invalid step {number}: the lab has steps 1 to {len(STEPS)}")
+    return STEPS[number - 1]
+
+
+def lab_blocks(readme: Path, step: int) -> list[str]:
+    """The `bash lab` blocks of the README's section "Lab step <step>"."""
+    section = re.search(rf"^### Lab step {step}:.*?(?=^##|\Z)", readme.read_text(), flags=re.M | re.S)
+    if section is None:
+        raise WorkshopError(f"{readme} has no section 'Lab step {step}:'")
+    return re.findall(r"```bash lab\n(.*?)```", section.group(), flags=re.S)
+
+
+@app.command()
+def solution(step: StepNumber, lab: LabOption = Path(".")) -> None:
+    """Run a step's commands from the README, as printed (for a facilitator helping someone catch up)."""
+    find_step(step)
+    bash = shutil.which("bash")
+    if bash is None:
+        raise WorkshopError("bash not found: type the commands of the README's lab step yourself")
+    for block in lab_blocks(lab / "README.md", step):
+        print(f"$ {block.strip()}", flush=True)
+        if subprocess.run([bash, "-euo", "pipefail", "-c", block], cwd=lab).returncode != 0:
+            raise WorkshopError(f"lab step {step} stopped at the block above")
+
+
+if __name__ == "__main__":
+    app()

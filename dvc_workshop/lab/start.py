@@ -1,0 +1,100 @@
+"""`workshop start`: the attendee's lab repository, made from this one.
+
+This repository is the complete solution. The lab starts from its code and parameters without
+the DVC work the attendee is there to do: no `dvc.yaml` or `dvc.lock` (they write the stages),
+no DVC remotes (they add their own), `standardize` blank with a TODO (the exercise), the outputs
+left out of `.gitignore` (DVC writes its own), one initial commit, and a bare git repository
+beside it as `origin`, so that `git push` and `dvc exp push` work offline.
+"""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+import textwrap
+from pathlib import Path
+
+from dvc_workshop.cli import WorkshopError
+from dvc_workshop.lab.steps import EXERCISE_HINT
+
+REFERENCE = Path(__file__).resolve().parents[2]
+LEFT_OUT = ("dvc.yaml", "dvc.lock", "reports/metrics.json")  # what the attendee's pipeline writes
+EXERCISE = Path("dvc_workshop/ml/transforms.py"), "standardize"  # the function whose body is blanked
+BLANK = 'raise NotImplementedError("standardize: the exercise of lab step 4 (README)")'
+START_MESSAGE = "Start of the DVC workshop lab"
+OUTPUTS_BLOCK = "# Pipeline outputs"  # the end of .gitignore that a lab leaves out
+
+
+def git(folder: Path, *args: str) -> str:
+    result = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise WorkshopError(f"git {' '.join(args)} failed in {folder}: {result.stderr.strip()}")
+    return result.stdout
+
+
+def blank_function(path: Path, name: str) -> None:
+    """Replace the body of function `name` (its docstring kept) by a TODO and NotImplementedError."""
+    source = path.read_text()
+    (function,) = (node for node in ast.walk(ast.parse(source)) if getattr(node, "name", None) == name)
+    first = function.body[1] if ast.get_docstring(function) else function.body[0]
+    lines = source.splitlines(keepends=True)
+    indent = " " * first.col_offset
+    todo = textwrap.wrap(f"TODO(lab step 4): {EXERCISE_HINT}.", 90)
+    lines[first.lineno - 1 : function.end_lineno] = [f"{indent}# {line}\n" for line in todo] + [
+        f"{indent}{BLANK}\n"
+    ]
+    path.write_text("".join(lines))
+
+
+def remove_remotes(repo: Path) -> None:
+    """No DVC remotes, no default remote: adding their own is the attendee's first DVC step."""
+    from dvc.config import Config
+
+    config = Config(dvc_dir=str(repo / ".dvc"), validate=False)
+    with config.edit("repo") as settings:
+        settings.get("remote", {}).clear()
+        settings.get("core", {}).pop("remote", None)
+
+
+def copy_start_state(folder: Path) -> None:
+    """The reference's tracked files, less what the attendee writes, into `folder`."""
+    tracked = git(REFERENCE, "ls-files", "-z").split("\0")
+    for name in filter(None, tracked):
+        if name in LEFT_OUT or not (REFERENCE / name).is_file():
+            continue
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REFERENCE / name, folder / name)
+    blank_function(folder / EXERCISE[0], EXERCISE[1])
+    remove_remotes(folder)
+    ignored = (folder / ".gitignore").read_text()
+    (folder / ".gitignore").write_text(ignored[: ignored.index(OUTPUTS_BLOCK)].rstrip() + "\n")
+
+
+def start_lab(folder: Path) -> Path:
+    """Make the lab at `folder` and its bare origin beside it; return the origin's path."""
+    folder = folder.resolve()
+    origin = folder.with_name(f"{folder.name}-origin.git")
+    for path in (folder, origin):
+        if path.exists():
+            raise WorkshopError(f"{path} already exists: choose a new folder for the lab")
+    for key in ("user.name", "user.email"):
+        if subprocess.run(["git", "config", key], cwd=REFERENCE, capture_output=True).returncode != 0:
+            raise WorkshopError(f"git has no {key} yet: set your name and email first (README, Environment)")
+    scratch = folder.with_name(f".tmp-{folder.name}")
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    try:
+        copy_start_state(scratch)
+        git(scratch, "init", "-q", "-b", "main")
+        git(scratch, "add", "-A")
+        git(scratch, "commit", "-qm", START_MESSAGE)
+        git(folder.parent, "init", "-q", "--bare", "-b", "main", str(origin))
+        git(scratch, "remote", "add", "origin", str(origin))
+        git(scratch, "push", "-q", "-u", "origin", "main")
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(origin, ignore_errors=True)
+        raise
+    scratch.rename(folder)
+    return origin

@@ -1,0 +1,1 @@
+"""The ML ideas of the pipeline: image transforms, the model, the metrics."""

@@ -17,9 +17,9 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from dvc_workshop.mnist import load_mnist
+from dvc_workshop.data.sources import load_mnist
+from dvc_workshop.ml.transforms import random_angles
 from dvc_workshop.params import DownloadParams
-from dvc_workshop.transforms import random_angles
 
 
 def _load(source: Path) -> dict:

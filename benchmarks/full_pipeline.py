@@ -4,7 +4,7 @@ Run: pipenv run python benchmarks/full_pipeline.py [--source DIR] [--no-referenc
 (--data-stages: download_mnist and preprocess only, with their references: about a minute)
 
 In a temporary copy of this working tree (as a fresh clone: no outputs, empty DVC cache), with
-the `full` configuration (FULL_OVERRIDES: the `-S` list the README gives `dvc exp run`), it runs
+the `full` configuration (FULL_OVERRIDES: the `-S` list docs/performance.md gives `dvc exp run`), it runs
 `dvc repro --single-item` for each stage in order and measures each: wall time, CPU time (DVC and
 every process of the stage) and peak memory (all of the stage's processes together, sampled
 every 20 ms). DVC's own hashing and caching count in their stage, and their sum counts DVC's

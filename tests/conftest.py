@@ -102,9 +102,14 @@ def git(repo: Path, *args: str) -> str:
 def pipenv_env(home: Path) -> dict[str, str]:
     """An attendee's shell on a laptop whose home is `home`: `pipenv run` (and `pipenv shell`)
     reuse the environment the tests run in, first on PATH (PIPENV_ACTIVE would make pipenv
-    build a new one)."""
+    build a new one). The laptop's tools stay where they are: a pipx installed with `pip install
+    --user` finds itself, and its pipenv, under the real home."""
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "HOME": str(home), "PIPENV_VERBOSITY": "-1", "VIRTUAL_ENV": str(bin_dir.parent)}
+    real_home = Path.home()
+    env.setdefault("PYTHONUSERBASE", str(real_home / ".local"))
+    env.setdefault("PIPX_HOME", str(real_home / ".local/share/pipx"))
+    env.setdefault("PIPX_BIN_DIR", str(real_home / ".local/bin"))
     env["PATH"] = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
     env.pop("PIPENV_ACTIVE", None)
     return env

@@ -1,4 +1,6 @@
-"""The README works as written: its `dvc stage add` commands and its standardization exercise."""
+"""The doc pages work as written: the `dvc stage add` commands (docs/pipelines.md), the
+standardization exercise (README, lab step 4), the `full` configuration (docs/performance.md),
+and the README stays the handout: under 25,000 bytes, its lab steps those of the lab's registry."""
 
 from __future__ import annotations
 
@@ -9,13 +11,22 @@ from pathlib import Path
 
 import yaml
 
+from dvc_workshop.lab.steps import STEPS
+
 from .conftest import REPO_ROOT, run
+from .test_readme import DOC_PAGES, doc_blocks
+
+README_LIMIT_BYTES = 25_000
 
 
-def readme_block(tag: str) -> str:
-    """The README's ```bash <tag> block."""
-    (block,) = re.findall(rf"```bash {tag}\n(.*?)```", (REPO_ROOT / "README.md").read_text(), flags=re.S)
+def doc_block(tag: str) -> str:
+    """The one ```bash <tag> block of all the doc pages, wherever it lives."""
+    (block,) = [code for _, _, block_tag, code in doc_blocks() if block_tag == tag]
     return block
+
+
+def pages_containing(text: str) -> list[str]:
+    return [page for page in DOC_PAGES if text in (REPO_ROOT / page).read_text()]
 
 
 def normalized(stage: dict) -> dict:
@@ -31,7 +42,7 @@ def normalized(stage: dict) -> dict:
 
 
 def test_stage_add_commands_rebuild_the_repository_pipeline(repo_copy: Path) -> None:
-    script = readme_block("stage-add").replace("dvc repro\n", "")  # the stages, not a whole run
+    script = doc_block("stage-add").replace("dvc repro\n", "")  # the stages, not a whole run
     result = run(["bash", "-euo", "pipefail", "-c", script], cwd=repo_copy)
     assert "preprocess" in result.stdout  # dvc dag drew the graph
     built = yaml.safe_load((repo_copy.parent / "build-it-yourself" / "dvc.yaml").read_text())["stages"]
@@ -42,7 +53,7 @@ def test_stage_add_commands_rebuild_the_repository_pipeline(repo_copy: Path) -> 
 
 
 def test_standardization_exercise(repo_copy: Path) -> None:
-    module = repo_copy / "dvc_workshop/transforms.py"
+    module = repo_copy / "dvc_workshop/ml/transforms.py"
     reference = module.read_text()
     body = re.search(r"(\n    return \(images.*\n)", reference)  # standardize's one-line body
     assert body and body[1].count("\n") == 2
@@ -57,12 +68,12 @@ def test_standardization_exercise(repo_copy: Path) -> None:
 
 
 def test_full_configuration_is_the_one_the_benchmark_measures() -> None:
-    """The README's `full` command and benchmarks/full_pipeline.py apply the same overrides."""
+    """The docs' `full` command and benchmarks/full_pipeline.py apply the same overrides."""
     sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
     from full_pipeline import FULL_OVERRIDES
 
     command = "pipenv run dvc exp run " + " ".join(f"-S {override}" for override in FULL_OVERRIDES)
-    assert command in (REPO_ROOT / "README.md").read_text()
+    assert pages_containing(command), command
 
 
 def test_full_configuration_overrides_apply_as_dvc_applies_them(tmp_path: Path) -> None:
@@ -76,3 +87,41 @@ def test_full_configuration_overrides_apply_as_dvc_applies_them(tmp_path: Path) 
     assert values["download_mnist"]["source"] == "../shared/data/mnist"
     assert values["train"]["epochs"] == int(FULL_OVERRIDES[1].split("=")[1])
     assert values["preprocess"] == yaml.safe_load((REPO_ROOT / "params.yaml").read_text())["preprocess"]
+
+
+def test_readme_is_the_handout_with_the_registry_steps() -> None:
+    readme = REPO_ROOT / "README.md"
+    assert readme.stat().st_size <= README_LIMIT_BYTES, f"README.md: {readme.stat().st_size} bytes"
+    headings = re.findall(r"^### Lab step (\d+): (.+)$", readme.read_text(), flags=re.M)
+    assert [(int(number), title.strip()) for number, title in headings] == [
+        (step.number, step.title) for step in STEPS
+    ]
+
+
+def test_the_exercise_answer_fills_the_labs_blank() -> None:
+    """Lab step 4's answer block replaces exactly the line `workshop start` blanks the body with."""
+    from dvc_workshop.lab.__main__ import lab_blocks
+    from dvc_workshop.lab.start import BLANK, EXERCISE
+
+    (answer,) = [block for block in lab_blocks(REPO_ROOT / "README.md", 4) if "NotImplementedError" in block]
+    assert f"blank = '{BLANK}'" in answer and f'Path("{EXERCISE[0].as_posix()}")' in answer
+
+
+def test_moved_sections_leave_no_dangling_links() -> None:
+    """Every relative link of a doc page points to a file that exists (and, with #, a heading)."""
+    for page in DOC_PAGES:
+        path = REPO_ROOT / page
+        for target in re.findall(r"\]\(([^)\s]+)\)", path.read_text()):
+            if re.match(r"[a-z]+:", target):
+                continue  # https://...
+            file, _, anchor = target.partition("#")
+            linked = (path.parent / file).resolve() if file else path
+            assert linked.exists(), f"{page}: {target}"
+            if anchor and linked.suffix == ".md":
+                assert anchor in anchors(linked), f"{page}: {target}"
+
+
+def anchors(page: Path) -> set[str]:
+    """GitHub's anchors for a Markdown page's headings."""
+    headings = re.findall(r"^#+ (.+)$", page.read_text(), flags=re.M)
+    return {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-") for heading in headings}

@@ -14,12 +14,13 @@ from pathlib import Path
 
 from dvc_workshop.lab.__main__ import lab_blocks
 from dvc_workshop.lab.emulator import Emulator, raw_mnist
+from dvc_workshop.lab.steps import STEPS as REGISTRY
 
 from .conftest import REPO_ROOT, copy_repo, pipenv_env
 from .test_remote import free_port
 
 README = REPO_ROOT / "README.md"
-STEPS = 10
+STEPS = len(REGISTRY)
 
 
 def attendee_env(home: Path, emulator: Emulator) -> dict[str, str]:

@@ -1,9 +1,16 @@
-"""The README, run as an attendee would: every `bash` block, in order, in a fresh clone.
+"""The doc pages, run as an attendee would: every `bash` block, in order, in one fresh clone.
 
-Tags after `bash` say how: `skip-ci` needs what CI lacks (real GCS credentials, pyenv),
-`tests` is the test command CI itself runs, `stage-add` has its own test (test_guide.py),
-`lab-start` and `lab` belong to the attendee's lab (test_lab_playthrough.py), and
-`background` keeps running (the emulator) until the end of the walk-through.
+The pages run in the order of DOC_PAGES: the README (the handout), the docs/ reference pages,
+then CONTRIBUTING.md. They share the clone, so later pages rely on earlier ones: the README's
+first block runs the pipeline that docs/remotes.md pushes and pulls and docs/experiments.md
+experiments on, and docs/remotes.md's `background` block (the emulator) serves the buckets its
+next block uses, then keeps running until the end of the walk-through.
+
+Tags after `bash` say how: `skip-ci` needs what CI lacks (real GCS credentials, the network,
+another Python), `tests` is the test command CI itself runs, `stage-add` has its own test
+(test_guide.py), `lab-start` and `lab` belong to the attendee's lab (test_lab_playthrough.py),
+and `background` keeps running (the emulator). `tests`, `lab-start` and `lab` belong in the
+README alone: CI (`.ci/run`) and the lab (`dvc_workshop.lab`) read them from there.
 """
 
 from __future__ import annotations
@@ -19,22 +26,58 @@ import pytest
 
 from .conftest import REPO_ROOT, SHARED_MNIST, copy_repo, pipenv_env
 
+# Every page with `bash` blocks, in the order the walk-through runs them (see the docstring).
+DOC_PAGES = (
+    "README.md",
+    "docs/README.md",
+    "docs/pipelines.md",
+    "docs/remotes.md",
+    "docs/experiments.md",
+    "docs/performance.md",
+    "docs/troubleshooting.md",
+    "CONTRIBUTING.md",
+)
 SKIPPED_TAGS = {"skip-ci", "tests", "stage-add", "lab-start", "lab"}
+KNOWN_TAGS = {"", "background", *SKIPPED_TAGS}
+README_ONLY_TAGS = {"tests", "lab-start", "lab"}
 
 
-def readme_blocks() -> list[tuple[str, str]]:
-    text = (REPO_ROOT / "README.md").read_text()
+def page_blocks(page: str) -> list[tuple[str, str]]:
+    """The (tag, code) of each ```bash block of one page, in order."""
+    text = (REPO_ROOT / page).read_text()
     return [(tag.strip(), code) for tag, code in re.findall(r"```bash( [\w-]+)?\n(.*?)```", text, flags=re.S)]
 
 
-def test_every_block_has_a_known_tag() -> None:
-    tags = {tag for tag, _ in readme_blocks()}
-    assert tags <= {"", "background", *SKIPPED_TAGS}, tags
-    assert sum(tag == "" for tag, _ in readme_blocks()) >= 5
+def doc_blocks() -> list[tuple[str, int, str, str]]:
+    """(page, number on its page, tag, code) of every block of every page, in walk-through order."""
+    return [
+        (page, number, tag, code)
+        for page in DOC_PAGES
+        for number, (tag, code) in enumerate(page_blocks(page), start=1)
+    ]
+
+
+def test_every_page_is_in_the_walk_through() -> None:
+    docs = {f"docs/{page.name}" for page in (REPO_ROOT / "docs").glob("*.md")}
+    assert {"README.md", *docs, "CONTRIBUTING.md"} == set(DOC_PAGES)
+    assert [tag for tag, _ in page_blocks("README.md")[:2]] == ["", "tests"]  # what CI and attendees read
+
+
+@pytest.mark.parametrize("page", DOC_PAGES)
+def test_every_block_has_a_known_tag(page: str) -> None:
+    tags = {tag for tag, _ in page_blocks(page)}
+    assert tags <= KNOWN_TAGS, (page, tags - KNOWN_TAGS)
+    if page != "README.md":
+        assert not tags & README_ONLY_TAGS, (page, tags & README_ONLY_TAGS)
+
+
+def test_enough_blocks_run_in_the_walk_through() -> None:
+    assert sum(tag == "" for _, _, tag, _ in doc_blocks()) >= 5
+    assert [tag for _, _, tag, _ in doc_blocks()].count("stage-add") == 1  # test_guide.py reads it
 
 
 @pytest.mark.skipif(
-    not SHARED_MNIST.is_dir(), reason="the README's full-MNIST step needs ../shared/data/mnist"
+    not SHARED_MNIST.is_dir(), reason="the full-MNIST block (docs/performance.md) needs ../shared/data/mnist"
 )
 def test_readme_runs_top_to_bottom(tmp_path: Path) -> None:
     clone = copy_repo(tmp_path / "dvc-workshop", git_identity=False)  # the README sets it up
@@ -43,7 +86,7 @@ def test_readme_runs_top_to_bottom(tmp_path: Path) -> None:
     env = pipenv_env(tmp_path / "home")
     background: list[subprocess.Popen[bytes]] = []
     try:
-        for number, (tag, code) in enumerate(readme_blocks(), start=1):
+        for page, number, tag, code in doc_blocks():
             if tag in SKIPPED_TAGS:
                 continue
             if tag == "background":
@@ -60,7 +103,7 @@ def test_readme_runs_top_to_bottom(tmp_path: Path) -> None:
             command = ["bash", "-euo", "pipefail", "-c", code]
             result = subprocess.run(command, cwd=clone, env=env, capture_output=True, text=True, timeout=1500)
             assert result.returncode == 0, (
-                f"README block {number} failed:\n{code}\n{result.stdout}\n{result.stderr}"
+                f"{page} block {number} failed:\n{code}\n{result.stdout}\n{result.stderr}"
             )
     finally:
         for process in background:

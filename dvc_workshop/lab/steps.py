@@ -1,7 +1,7 @@
 """The lab's ten steps, in one registry: number, title, check and hints.
 
 The README's "Lab step N: <title>" headings, `workshop check`, `workshop hint`, `workshop
-solution` and the tests all follow this list (tests/test_lab.py holds the README to it).
+solution` and the tests all follow this list (tests/test_guide.py holds the README to it).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ The handout adds it as a stage with this command, which works here as printed:
 It reads the four MNIST IDX files from the bucket with google-cloud-storage (Google's client,
 which reaches the emulator through STORAGE_EMULATOR_HOST, as gcsfs and DVC do) and writes what
 the `download_mnist` stage writes (the same shards and labels.csv), so the later stages read
-either. The repository's own stage reads any source (README, "DVC pipelines").
+either. The repository's own stage reads any source (docs/pipelines.md).
 """
 
 from __future__ import annotations

@@ -375,7 +375,8 @@ def test_start_copies_committed_files_only(tmp_path: Path) -> None:
     reference = copy_repo(tmp_path / "reference")
     (reference / "params.yaml").write_text(edited("epochs: 8", "epochs: 99"))  # left uncommitted
     (reference / "notes.txt").write_text("not committed")
-    assert start_lab(reference, str(tmp_path / "lab"), tmp_path).returncode == 0
+    result = start_lab(reference, str(tmp_path / "lab"), tmp_path)
+    assert result.returncode == 0 and "its uncommitted changes were not copied" in result.stdout
     assert (tmp_path / "lab/params.yaml").read_text() == PARAMS
     assert not (tmp_path / "lab/notes.txt").exists()
 

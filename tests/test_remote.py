@@ -18,7 +18,8 @@ import pytest
 
 from dvc_workshop.data.digits import Digits
 from dvc_workshop.data.sources import load_idx
-from dvc_workshop.lab.emulator import CACHE_BUCKET, RAW_BUCKET, RAW_PREFIX, Emulator, configure_project
+from dvc_workshop.lab.emulator import CACHE_BUCKET, RAW_BUCKET, RAW_PREFIX, Emulator
+from dvc_workshop.lab.project_settings import configure_project
 
 from .conftest import (
     DVC_OUTPUTS,

@@ -30,6 +30,7 @@ from dvc_workshop.cli import WorkshopApp, WorkshopError
 from dvc_workshop.data.digits import Digits
 from dvc_workshop.data.idx import encode_idx
 from dvc_workshop.data.sources import IDX_FILES, load_idx, load_sample
+from dvc_workshop.lab.project_settings import configure_project
 from dvc_workshop.params import DownloadParams, load_section
 
 # gcsfs otherwise probes each bucket over TLS gRPC, which an emulator does not speak: 60 s a call.
@@ -37,8 +38,6 @@ os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
 
 RAW_BUCKET, RAW_PREFIX = "dvc-workshop-raw", "mnist"
 CACHE_BUCKET = "dvc-workshop-cache"
-REMOTES = ("dvc-workshop", "dvc-workshop-raw")  # DVC remotes on those buckets (.dvc/config)
-ENV_BEGIN, ENV_END = "# >>> dvc-workshop emulator", "# <<< dvc-workshop emulator"
 TOKEN_PREFIX = "emulator-token-"
 STOP_SIGNALS = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
 
@@ -155,38 +154,6 @@ class Emulator:
             "FSSPEC_GS_TOKEN": "anon",
             "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false",
         }
-
-
-def configure_project(repo: Path, emulator: Emulator | None) -> None:
-    """Point the DVC remotes (.dvc/config.local) and `.env` at the emulator, or take that back."""
-    from dvc.config import Config, ConfigError
-
-    config = Config(dvc_dir=str(repo / ".dvc"), validate=False)
-    try:
-        with config.edit("local") as local:
-            for name in REMOTES:
-                remote = local.setdefault("remote", {}).setdefault(name, {})
-                for option in ("endpointurl", "allow_anonymous_login"):
-                    remote.pop(option, None)
-                if emulator:
-                    remote.update(endpointurl=emulator.url, allow_anonymous_login=True)
-                elif not remote:
-                    del local["remote"][name]
-    except ConfigError as error:
-        raise WorkshopError(f"{repo / '.dvc'}: {error} (fix .dvc/config or .dvc/config.local)") from None
-    local_file = repo / ".dvc/config.local"
-    if local_file.exists() and not local_file.read_text().strip():
-        local_file.unlink()  # nothing of the attendee's own was in it
-    env_file = repo / ".env"
-    lines = env_file.read_text().splitlines() if env_file.exists() else []
-    if ENV_BEGIN in lines:
-        del lines[lines.index(ENV_BEGIN) : lines.index(ENV_END) + 1]
-    if emulator:
-        lines += [ENV_BEGIN, *(f"{k}={v}" for k, v in emulator.environment().items()), ENV_END]
-    if lines:
-        env_file.write_text("".join(f"{line}\n" for line in lines))
-    else:
-        env_file.unlink(missing_ok=True)
 
 
 def raw_mnist(source: str | None, sample: Path, params: Path) -> dict[str, Digits]:

@@ -25,7 +25,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from dvc_workshop.lab.emulator import CACHE_BUCKET, Emulator, configure_project  # noqa: E402
+from dvc_workshop.lab.emulator import CACHE_BUCKET, Emulator  # noqa: E402
+from dvc_workshop.lab.project_settings import configure_project  # noqa: E402
 from tests.clones import DVC_OUTPUTS, remove_local_data  # noqa: E402
 
 

@@ -9,6 +9,7 @@ nor the next stage ever sees a half-written file.
 from __future__ import annotations
 
 import os
+import reprlib
 import shutil
 import sys
 from collections.abc import Callable, Iterator
@@ -31,7 +32,9 @@ class WorkshopApp(typer.Typer):
     """The project's typer app (each stage's, the lab's): errors an attendee can fix in one line.
 
     A WorkshopError (or the lab's unwritten exercise, NotImplementedError) becomes `error: ...`
-    on stderr and exit status 1; `--verbose`, anywhere on the command line, shows the traceback.
+    on stderr and exit status 1, and so does a failed read or write (a full disk, a folder that
+    is not writable), naming the path; `--verbose`, anywhere on the command line, shows the
+    traceback.
     """
 
     def __init__(self, **settings: Any) -> None:
@@ -47,21 +50,35 @@ class WorkshopApp(typer.Typer):
             sys.argv.remove(VERBOSE)
         try:
             return super().__call__(*args, **kwargs)
-        except (WorkshopError, NotImplementedError) as error:
+        except (WorkshopError, NotImplementedError, OSError) as error:
             if verbose:
                 raise
-            unwritten = "not written yet: " if isinstance(error, NotImplementedError) else ""
-            typer.echo(f"error: {unwritten}{error}", err=True)
+            typer.echo(f"error: {one_line(error)}", err=True)
             sys.exit(1)
 
 
-def _scratch_path(final: Path) -> Path:
+def one_line(error: BaseException) -> str:
+    """What went wrong, in words for the person who can fix it."""
+    if isinstance(error, NotImplementedError):
+        return f"not written yet: {error}"
+    if isinstance(error, OSError) and error.strerror:
+        return f"{error.filename or 'a file'}: {error.strerror}"
+    return str(error)
+
+
+def short(value: object) -> str:
+    """A value as it may appear in a one-line message: nested and long ones cut short."""
+    text = reprlib.repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
+
+
+def scratch_path(final: Path) -> Path:
     # A fixed name (not per-process), so a run killed midway is cleaned up by the next one;
     # the suffix is kept because some writers (Keras) insist on it.
     return final.with_name(f".tmp-{final.name}")
 
 
-def _remove(path: Path) -> None:
+def remove(path: Path) -> None:
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path)
     elif path.exists() or path.is_symlink():
@@ -72,14 +89,24 @@ def _remove(path: Path) -> None:
 def atomic_output(final: Path, *, directory: bool = False) -> Iterator[Path]:
     """Yield a scratch path to write `final` into; it replaces `final` only on success."""
     final.parent.mkdir(parents=True, exist_ok=True)
-    scratch = _scratch_path(final)
-    _remove(scratch)
+    scratch = scratch_path(final)
+    remove(scratch)
     if directory:
         scratch.mkdir()
     try:
         yield scratch
-    except BaseException:
-        _remove(scratch)
+    except OSError as error:
+        remove(scratch)
+        if error.filename is None:  # a full disk, say, seen by zipfile: name what was being written
+            raise OSError(error.errno, error.strerror, str(final)) from None
         raise
-    _remove(final)
+    except BaseException:
+        remove(scratch)
+        raise
+    move_into_place(scratch, final)
+
+
+def move_into_place(scratch: Path, final: Path) -> None:
+    """Replace `final` (a file or a folder) by `scratch`, written completely beside it."""
+    remove(final)
     os.replace(scratch, final)

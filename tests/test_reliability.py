@@ -20,7 +20,8 @@ import psutil
 import pytest
 import yaml
 
-from dvc_workshop.lab.emulator import CACHE_BUCKET, Emulator, configure_project
+from dvc_workshop.lab.emulator import CACHE_BUCKET, Emulator
+from dvc_workshop.lab.project_settings import configure_project
 
 from .conftest import DVC_OUTPUTS, copy_repo, digests, dvc, git, remove_local_data, set_params
 from .test_remote import free_port
@@ -82,6 +83,38 @@ def test_a_stage_killed_midway_leaves_no_partial_output(repo_copy: Path, stage: 
     dvc("repro", "--force", "preprocess", cwd=repo_copy)  # a real run clears any scratch copy
     assert not list(repo_copy.glob("data/**/.tmp-*"))
     assert (lock_entries(repo_copy, *DATA_STAGES), digests(repo_copy, "data")) == reference
+
+
+def kill_at_epoch(process: subprocess.Popen[str], epoch: int, delay: float) -> bool:
+    """Kill dvc and the train stage `delay` seconds after Keras starts `epoch` (dvclive has
+    logged the epochs before it by then); False if training ended first."""
+    for line in process.stdout:
+        if line.startswith(f"Epoch {epoch}/"):
+            time.sleep(delay)
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            return True
+    process.wait()
+    return False
+
+
+def test_train_killed_midway_leaves_dvc_checkout_the_committed_outputs(repo_copy: Path) -> None:
+    """The model is written beside its place and dvclive's curves in a scratch folder, both moved
+    in at the end: after a kill, `dvc checkout` (no --force) finds nothing unsaved to refuse."""
+    set_params(repo_copy, "download_mnist", limit_per_split=600)
+    set_params(repo_copy, "train", epochs=6)
+    dvc("repro", cwd=repo_copy)
+    outputs = ("models", "dvclive")
+    reference = lock_entries(repo_copy, "train"), digests(repo_copy, *outputs)
+    rng = random.Random("train")
+    for attempt in range(3):  # at a random epoch, a random moment into it
+        process = start_dvc("repro", "--force", "--single-item", "train", cwd=repo_copy)
+        assert kill_at_epoch(process, rng.randint(2, 6), rng.uniform(0, 0.3)), "train ended before its kill"
+        checkout = dvc("checkout", cwd=repo_copy, check=False)
+        assert checkout.returncode == 0, (attempt, checkout.stdout + checkout.stderr)
+        assert (lock_entries(repo_copy, "train"), digests(repo_copy, *outputs)) == reference, attempt
+    dvc("repro", cwd=repo_copy)  # completes (from the run cache, or by training again)
+    assert "Data and pipelines are up to date" in dvc("status", cwd=repo_copy).stdout
 
 
 def test_a_second_repro_is_refused_while_one_runs(repo_copy: Path) -> None:

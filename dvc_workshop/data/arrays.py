@@ -49,11 +49,18 @@ def load_split(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Images (N x H x W float32) and labels (N int) of one preprocessed split."""
     try:
         with np.load(path) as data:
-            return data["images"], data["labels"]
+            images, labels = data["images"], data["labels"]
     except FileNotFoundError:
         raise WorkshopError(f"missing input file: {path} (run the preprocess stage first)") from None
     except (KeyError, ValueError, zipfile.BadZipFile) as error:
         raise WorkshopError(f"{path}: not a preprocessed split ({error})") from None
+    if images.ndim != 3 or len(images) != len(labels):
+        raise WorkshopError(
+            f"{path}: not a preprocessed split ({images.shape} images, {labels.shape} labels)"
+        )
+    if not len(images):
+        raise WorkshopError(f"{path}: no images (rerun the preprocess stage)")
+    return images, labels
 
 
 def write_json(path: Path, document: object) -> None:

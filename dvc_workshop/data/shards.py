@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from dvc_workshop.cli import WorkshopError
+from dvc_workshop.cli import WorkshopError, short
 from dvc_workshop.data.arrays import zip_entry
 from dvc_workshop.data.digits import IMAGE_SIZE, SPLITS, Digits
 from dvc_workshop.data.parallel import parallel_map
@@ -101,20 +101,42 @@ def write_images(splits: dict[str, Digits], images_dir: Path, labels: Path) -> N
             )
 
 
-def read_labels(path: Path) -> dict[str, list[tuple[str, str, int]]]:
-    """The labels table as (shard, image, label) rows per split, checked before any image is read."""
-    if not path.is_file():
-        raise WorkshopError(f"missing input file: {path} (run the download_mnist stage first)")
+def _checked_rows(path: Path) -> dict[str, list[tuple[str, str, int]]]:
     rows: dict[str, list[tuple[str, str, int]]] = {split: [] for split in SPLITS}
     with path.open(newline="") as stream:
         reader = csv.DictReader(stream)
         if reader.fieldnames != LABELS_COLUMNS:
             expected = ",".join(LABELS_COLUMNS)
             raise WorkshopError(f"{path}: expected the columns {expected}, got {reader.fieldnames}")
+        seen: dict[tuple[str, str], tuple[int, str]] = {}  # (shard, image) -> (line, label)
         for line, row in enumerate(reader, start=2):
+            where = f"{path}, line {line}"
+            if None in row or None in row.values():
+                raise WorkshopError(
+                    f"{where}: expected {len(LABELS_COLUMNS)} values, {','.join(LABELS_COLUMNS)}"
+                )
             if row["split"] not in rows or row["label"] not in set("0123456789"):
-                raise WorkshopError(f"{path}, line {line}: bad split or label in {row}")
+                raise WorkshopError(f"{where}: bad split or label in {short(row)}")
+            image = (row["shard"], row["image"])
+            if image in seen:
+                first, label = seen[image]
+                conflict = f" with another label ({label})" if label != row["label"] else ""
+                raise WorkshopError(
+                    f"{where}: {row['shard']}:{row['image']} already listed on line {first}{conflict}"
+                )
+            seen[image] = line, row["label"]
             rows[row["split"]].append((row["shard"], row["image"], int(row["label"])))
+    return rows
+
+
+def read_labels(path: Path) -> dict[str, list[tuple[str, str, int]]]:
+    """The labels table as (shard, image, label) rows per split, checked before any image is read."""
+    if not path.is_file():
+        raise WorkshopError(f"missing input file: {path} (run the download_mnist stage first)")
+    try:
+        rows = _checked_rows(path)
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise WorkshopError(f"{path}: not a labels table ({error})") from None
     for split, split_rows in rows.items():
         if not split_rows:
             raise WorkshopError(f"{path}: no {split} images listed (rerun the download_mnist stage)")

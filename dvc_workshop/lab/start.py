@@ -10,8 +10,10 @@ beside it as `origin`, so that `git push` and `dvc exp push` work offline.
 from __future__ import annotations
 
 import ast
+import io
 import shutil
 import subprocess
+import tarfile
 import textwrap
 from pathlib import Path
 
@@ -58,13 +60,15 @@ def remove_remotes(repo: Path) -> None:
 
 
 def copy_start_state(folder: Path) -> None:
-    """The reference's tracked files, less what the attendee writes, into `folder`."""
-    tracked = git(REFERENCE, "ls-files", "-z").split("\0")
-    for name in filter(None, tracked):
-        if name in LEFT_OUT or not (REFERENCE / name).is_file():
-            continue
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REFERENCE / name, folder / name)
+    """The reference's committed files (never its uncommitted edits), less what the attendee
+    writes, into `folder`."""
+    committed = subprocess.run(["git", "archive", "--format=tar", "HEAD"], cwd=REFERENCE, capture_output=True)
+    if committed.returncode != 0:
+        raise WorkshopError(f"git archive failed in {REFERENCE}: {committed.stderr.decode().strip()}")
+    with tarfile.open(fileobj=io.BytesIO(committed.stdout)) as archive:
+        members = [member for member in archive.getmembers() if member.name not in LEFT_OUT]
+        safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}  # Python 3.10.12+
+        archive.extractall(folder, members=members, **safe)
     blank_function(folder / EXERCISE[0], EXERCISE[1])
     remove_remotes(folder)
     ignored = (folder / ".gitignore").read_text()
@@ -74,6 +78,10 @@ def copy_start_state(folder: Path) -> None:
 def start_lab(folder: Path) -> Path:
     """Make the lab at `folder` and its bare origin beside it; return the origin's path."""
     folder = folder.resolve()
+    if folder == REFERENCE or REFERENCE in folder.parents:
+        raise WorkshopError(f"{folder} is inside this repository: make the lab beside it, e.g. ../my-lab")
+    if not folder.name or folder.parent == folder:
+        raise WorkshopError(f"{folder} cannot hold a lab: name a new folder, e.g. ../my-lab")
     origin = folder.with_name(f"{folder.name}-origin.git")
     for path in (folder, origin):
         if path.exists():

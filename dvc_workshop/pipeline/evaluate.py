@@ -18,6 +18,7 @@ import typer
 
 from dvc_workshop.cli import WorkshopApp, WorkshopError, atomic_output
 from dvc_workshop.data.arrays import load_split, write_json
+from dvc_workshop.data.model_files import check_model_file
 from dvc_workshop.data.pictures import contact_sheet, save_sheet
 from dvc_workshop.ml.metrics import classification_metrics
 
@@ -43,8 +44,7 @@ def main(
 ) -> None:
     """Compute test metrics and write the confusion matrix, per-class scores and mistakes."""
     images, labels = load_split(data_dir / "test.npz")
-    if not model_path.is_file():
-        raise WorkshopError(f"missing input file: {model_path} (run the train stage first)")
+    check_model_file(model_path)
     import keras  # here, after the cheap checks: TensorFlow takes seconds to load
 
     try:

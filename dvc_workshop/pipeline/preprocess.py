@@ -18,7 +18,7 @@ from dvc_workshop.data.arrays import save_npz, write_json
 from dvc_workshop.data.pictures import contact_sheet, save_sheet
 from dvc_workshop.data.shards import read_images
 from dvc_workshop.ml.transforms import center_crop, random_angles, rotate, standardize
-from dvc_workshop.params import PreprocessParams, load_section
+from dvc_workshop.params import PreprocessParams, TrainParams, check_crop_fits, load_section
 
 app = WorkshopApp()
 PREVIEW_IMAGES = 40
@@ -34,6 +34,7 @@ def main(
 ) -> None:
     """Standardize, rotate (training images only) and crop the downloaded images."""
     settings = load_section(params, "preprocess", PreprocessParams)
+    check_crop_fits(settings.crop_size, load_section(params, "train", TrainParams).filters)  # fail early
     splits = read_images(images_dir, labels)  # {"train": Digits, "test": Digits}, uint8 pixels
 
     # Statistics of the training images only: the test set must not leak into training.

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Annotated
 import numpy as np
 import typer
 
-from dvc_workshop.cli import WorkshopApp, atomic_output
+from dvc_workshop.cli import WorkshopApp, WorkshopError, atomic_output, move_into_place, remove, scratch_path
 from dvc_workshop.data.arrays import load_split
-from dvc_workshop.params import TrainParams, load_section
+from dvc_workshop.params import TrainParams, check_crop_fits, load_section
 
 if TYPE_CHECKING:
     import keras
@@ -58,6 +58,10 @@ def main(
     """Train the CNN on data_dir/train.npz and save it to --model."""
     settings = load_section(params, "train", TrainParams)
     images, labels = load_split(data_dir / "train.npz")
+    check_crop_fits(images.shape[1], settings.filters)
+    fit_idx, val_idx = validation_split(len(labels), settings.validation_fraction, settings.seed)
+    if not len(fit_idx):
+        raise WorkshopError(f"{data_dir / 'train.npz'}: no image left to train on after the validation split")
 
     # Imported here, after the cheap checks: TensorFlow takes seconds to load.
     import keras
@@ -69,7 +73,6 @@ def main(
 
     keras.utils.set_random_seed(settings.seed)
     tf.config.experimental.enable_op_determinism()
-    fit_idx, val_idx = validation_split(len(labels), settings.validation_fraction, settings.seed)
     images = images[..., np.newaxis]
     model = build_model(images.shape[1], settings)
     steps = math.ceil(len(fit_idx) / settings.batch_size) * settings.epochs
@@ -79,7 +82,10 @@ def main(
         metrics=["accuracy"],
         steps_per_execution=STEPS_PER_CALL,
     )
-    with Live(str(live_dir), dvcyaml=None, report=None, save_dvc_exp=False) as live:
+    # dvclive writes its curves beside their final place while training; they move in at the end.
+    live_scratch = scratch_path(live_dir)
+    remove(live_scratch)
+    with Live(str(live_scratch), dvcyaml=None, report=None, save_dvc_exp=False) as live:
         model.fit(
             images[fit_idx],
             labels[fit_idx],
@@ -91,6 +97,10 @@ def main(
         )
     with atomic_output(model_path) as scratch:
         save_model(model, scratch)
+    live_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("plots", "metrics.json"):
+        move_into_place(live_scratch / name, live_dir / name)
+    remove(live_scratch)
     print(f"Saved the model to {model_path}")
 
 

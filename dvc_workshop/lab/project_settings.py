@@ -1,0 +1,50 @@
+"""Where the project's DVC remotes point: the emulator's address in `.dvc/config.local` and `.env`.
+
+`pipenv run emulator` writes them when it starts and takes them back when it stops; both files
+are git-ignored, and whatever else the attendee keeps in them stays.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dvc_workshop.cli import WorkshopError
+
+if TYPE_CHECKING:
+    from dvc_workshop.lab.emulator import Emulator
+
+REMOTES = ("dvc-workshop", "dvc-workshop-raw")  # DVC remotes on the emulator's buckets (.dvc/config)
+ENV_BEGIN, ENV_END = "# >>> dvc-workshop emulator", "# <<< dvc-workshop emulator"
+
+
+def configure_project(repo: Path, emulator: Emulator | None) -> None:
+    """Point the DVC remotes (.dvc/config.local) and `.env` at the emulator, or take that back."""
+    from dvc.config import Config, ConfigError
+
+    config = Config(dvc_dir=str(repo / ".dvc"), validate=False)
+    try:
+        with config.edit("local") as local:
+            for name in REMOTES:
+                remote = local.setdefault("remote", {}).setdefault(name, {})
+                for option in ("endpointurl", "allow_anonymous_login"):
+                    remote.pop(option, None)
+                if emulator:
+                    remote.update(endpointurl=emulator.url, allow_anonymous_login=True)
+                elif not remote:
+                    del local["remote"][name]
+    except ConfigError as error:
+        raise WorkshopError(f"{repo / '.dvc'}: {error} (fix .dvc/config or .dvc/config.local)") from None
+    local_file = repo / ".dvc/config.local"
+    if local_file.exists() and not local_file.read_text().strip():
+        local_file.unlink()  # nothing of the attendee's own was in it
+    env_file = repo / ".env"
+    lines = env_file.read_text().splitlines() if env_file.exists() else []
+    if ENV_BEGIN in lines:
+        del lines[lines.index(ENV_BEGIN) : lines.index(ENV_END) + 1]
+    if emulator:
+        lines += [ENV_BEGIN, *(f"{k}={v}" for k, v in emulator.environment().items()), ENV_END]
+    if lines:
+        env_file.write_text("".join(f"{line}\n" for line in lines))
+    else:
+        env_file.unlink(missing_ok=True)

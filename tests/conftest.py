@@ -30,6 +30,7 @@ os.environ["NO_GCE_CHECK"] = "true"
 # An empty home, as on an attendee's new laptop: no global git identity (DVC reads it through
 # libgit2, which looks in $HOME), no DVC or Keras settings. What needs an identity (a commit,
 # `dvc exp run`) gets it as the README tells attendees to, so a missing step fails here too.
+LAPTOP_HOME = Path.home()  # where this machine's own tools (pipx) live
 os.environ["HOME"] = tempfile.mkdtemp(prefix="dvc-workshop-home-")
 atexit.register(shutil.rmtree, os.environ["HOME"], ignore_errors=True)
 os.environ["GIT_CONFIG_NOSYSTEM"] = "1"
@@ -106,10 +107,9 @@ def pipenv_env(home: Path) -> dict[str, str]:
     --user` finds itself, and its pipenv, under the real home."""
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "HOME": str(home), "PIPENV_VERBOSITY": "-1", "VIRTUAL_ENV": str(bin_dir.parent)}
-    real_home = Path.home()
-    env.setdefault("PYTHONUSERBASE", str(real_home / ".local"))
-    env.setdefault("PIPX_HOME", str(real_home / ".local/share/pipx"))
-    env.setdefault("PIPX_BIN_DIR", str(real_home / ".local/bin"))
+    env.setdefault("PYTHONUSERBASE", str(LAPTOP_HOME / ".local"))
+    env.setdefault("PIPX_HOME", str(LAPTOP_HOME / ".local/share/pipx"))
+    env.setdefault("PIPX_BIN_DIR", str(LAPTOP_HOME / ".local/bin"))
     env["PATH"] = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
     env.pop("PIPENV_ACTIVE", None)
     return env

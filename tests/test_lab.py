@@ -100,6 +100,15 @@ def test_check_and_solution_of_the_first_steps(
     assert "Step 3: dvc.yaml has no stage download_mnist" in after
     assert run(["git", "log", "-1", "--format=%s"], cwd=lab, **env).stdout.startswith("DVC remote: gs://")
 
+    # Out of order: refused, naming the first step not done, and nothing changes.
+    status = run(["git", "status", "--porcelain", "--ignored"], cwd=lab).stdout
+    ahead = run([*lab_command, "solution", "5"], cwd=lab, check=False, **env)
+    assert ahead.returncode == 1 and ahead.stderr.startswith("error: lab step 3 is not done yet"), (
+        ahead.stderr
+    )
+    assert "python -m dvc_workshop.lab solution 3 first" in ahead.stderr and "$ " not in ahead.stdout
+    assert run(["git", "status", "--porcelain", "--ignored"], cwd=lab).stdout == status
+
     emulator.stop()  # it stops answering: step 1 says so at once, and nothing else is checked
     stopped = run([*lab_command, "check"], cwd=lab, **env).stdout
     assert f"Step 1: the emulator at {emulator.url} does not answer" in stopped

@@ -41,33 +41,36 @@ def start(folder: Annotated[Path, typer.Argument(help="The new repository, e.g. 
     )
 
 
-def first_not_done(repo: Lab) -> tuple[Step, Problem] | None:
-    """Each step's state printed as a table; the first step not done and its problem."""
+def first_not_done(repo: Lab) -> tuple[tuple[Step, Problem] | None, int]:
+    """Each step's state printed as a table; the first step not done and its problem, and how
+    many steps are done."""
     first: tuple[Step, Problem] | None = None
+    done = 0
     for step in STEPS:
         if first and first[0].number == 1:  # without git or the buckets, every other check would fail
             print(f"{step.number:>2}  {step.title:<40} not checked")
             continue
         try:
             step.check(repo)
-            state = "done"
+            state, done = "done", done + 1
         except Problem as problem:
             state = "not done"
             first = first or (step, problem)
         print(f"{step.number:>2}  {step.title:<40} {state}")
-    return first
+    return first, done
 
 
 @app.command()
 def check(lab: LabOption = Path(".")) -> None:
     """Say which lab steps are done, and for the first one not done, what is wrong and a hint."""
-    first = first_not_done(Lab(lab))
+    first, done = first_not_done(Lab(lab))
     if first is None:
-        print("Every step is done: well done!")
+        print(f"\n{done} of {len(STEPS)} done. Every step is done: well done!")
         return
     step, problem = first
     hint = problem.hint or (step.hints[0] if step.hints else f"python -m dvc_workshop.lab hint {step.number}")
-    print(f"\nStep {step.number}: {problem.what}\nHint: {hint}")
+    print(f"\n{done} of {len(STEPS)} done. Next: lab step {step.number}, {step.title}.")
+    print(f"Step {step.number}: {problem.what}\nHint: {hint}")
 
 
 @app.command()
@@ -87,8 +90,9 @@ def find_step(number: int) -> Step:
 
 
 def lab_blocks(readme: Path, step: int) -> list[str]:
-    """The `bash lab` blocks of the README's section "Lab step <step>"."""
-    section = re.search(rf"^### Lab step {step}:.*?(?=^##|\Z)", readme.read_text(), flags=re.M | re.S)
+    """The `bash lab` blocks of the README's section "Lab step <step>" (none inside an HTML comment)."""
+    text = re.sub(r"<!--.*?-->", "", readme.read_text(), flags=re.S)
+    section = re.search(rf"^### Lab step {step}:.*?(?=^##|\Z)", text, flags=re.M | re.S)
     if section is None:
         raise WorkshopError(f"{readme} has no section 'Lab step {step}:'")
     return re.findall(r"```bash lab\n(.*?)```", section.group(), flags=re.S)
@@ -96,12 +100,23 @@ def lab_blocks(readme: Path, step: int) -> list[str]:
 
 @app.command()
 def solution(step: StepNumber, lab: LabOption = Path(".")) -> None:
-    """Run a step's commands from the README, as printed (for a facilitator helping someone catch up)."""
+    """Run a step's commands from the workshop's README, as printed (for a facilitator helping
+    someone catch up), once the steps before it are done."""
     find_step(step)
     bash = shutil.which("bash")
     if bash is None:
         raise WorkshopError("bash not found: type the commands of the README's lab step yourself")
-    for block in lab_blocks(lab / "README.md", step):
+    repo = Lab(lab)
+    for earlier in STEPS[: step - 1]:
+        try:
+            earlier.check(repo)
+        except Problem as problem:
+            raise WorkshopError(
+                f"lab step {earlier.number} is not done yet ({problem.what}): "
+                f"python -m dvc_workshop.lab solution {earlier.number} first"
+            ) from None
+    reference = Path(repo.git("config", "workshop.reference") or REFERENCE)  # the lab's README is theirs
+    for block in lab_blocks(reference / "README.md", step):
         print(f"$ {block.strip()}", flush=True)
         if subprocess.run([bash, "-euo", "pipefail", "-c", block], cwd=lab).returncode != 0:
             raise WorkshopError(f"lab step {step} stopped at the block above")

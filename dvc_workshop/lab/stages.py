@@ -7,6 +7,7 @@ that the remote lacks too means that whoever committed it forgot `dvc push`.
 
 from __future__ import annotations
 
+import difflib
 import posixpath
 import re
 
@@ -40,6 +41,12 @@ def check_stage(lab: Lab, name: str) -> None:
     # 2. Defined, with every module its command runs and its section of params.yaml.
     stage = lab.stages.get(name)
     if stage is None:
+        near = difflib.get_close_matches(name, list(lab.stages), n=1)
+        if near:
+            raise Problem(
+                f"dvc.yaml has no stage {name}, but a stage {near[0]}: a typo?",
+                f"in dvc.yaml, rename the stage {near[0]}: to {name}:, then dvc repro",
+            )
         raise Problem(
             f"dvc.yaml has no stage {name}", f"dvc stage add -n {name} ... (the README's lab steps)"
         )
@@ -58,8 +65,12 @@ def check_stage(lab: Lab, name: str) -> None:
                 f"stage {name} does not declare {out} as an output", "add it (-o, or -M for metrics)"
             )
     # 3. Run, and its outputs in the workspace are the ones dvc.lock records.
+    if not (lab.root / "dvc.lock").exists():
+        raise Problem(
+            f"there is no dvc.lock: stage {name} has not run yet (or dvc.lock was deleted)", "dvc repro"
+        )
     if name not in lab.locked:
-        raise Problem(f"stage {name} has not run yet", "dvc repro")
+        raise Problem(f"stage {name} has not run yet: dvc.lock has no entry for it", "dvc repro")
     check_workspace(lab, name)
     # 4. Committed: the stage in dvc.yaml and dvc.lock, its parameters, code, .gitignore files.
     committed_stages, committed_lock = lab.committed

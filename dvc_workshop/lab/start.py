@@ -95,6 +95,7 @@ def start_lab(folder: Path) -> Path:
     try:
         copy_start_state(scratch)
         git(scratch, "init", "-q", "-b", "main")
+        git(scratch, "config", "workshop.reference", str(REFERENCE))  # where `solution` reads the steps
         git(scratch, "add", "-A")
         git(scratch, "commit", "-qm", START_MESSAGE)
         git(folder.parent, "init", "-q", "--bare", "-b", "main", str(origin))

@@ -30,16 +30,24 @@ class Lab:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
 
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(args, cwd=self.root, capture_output=True, text=True)
+    def run(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        """A command in the lab, with a time limit: a remote that stops answering is a Problem."""
+        try:
+            return subprocess.run(args, cwd=self.root, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            command = " ".join(["dvc", *args[3:]] if args[1:3] == ("-m", "dvc") else args)
+            raise Problem(
+                f"{command} did not answer within {timeout:.0f} s",
+                "is the emulator still running (its terminal)? Start it again, then check again",
+            ) from None
 
     def git(self, *args: str) -> str:
         """git's output, or "" where git says no (no such tag, no upstream...)."""
         result = self.run("git", *args)
         return result.stdout.strip() if result.returncode == 0 else ""
 
-    def dvc(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return self.run(sys.executable, "-m", "dvc", *args)
+    def dvc(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        return self.run(sys.executable, "-m", "dvc", *args, timeout=timeout)
 
     def dvc_json(self, *args: str) -> Any:
         """A `dvc ... --json` answer; a failure is a Problem carrying DVC's own error line."""
@@ -55,7 +63,23 @@ class Lab:
             text = self.git("show", f"{revision}:{name}")
         else:
             text = (self.root / name).read_text() if (self.root / name).exists() else ""
-        return yaml.safe_load(text) or {}
+        if "\n<<<<<<< " in f"\n{text}":
+            raise Problem(
+                f"{name} has merge conflict markers (<<<<<<<)",
+                f"keep one side (git checkout --theirs {name}), then dvc repro and git commit",
+            )
+        try:
+            document = yaml.safe_load(text) or {}
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            line = f" at line {mark.line + 1}" if mark else ""
+            problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+            raise Problem(
+                f"{name} is not valid YAML{line}: {problem}", f"fix it in an editor; git diff {name}"
+            ) from None
+        if not isinstance(document, dict):
+            raise Problem(f"{name} is not a mapping (stages: ...)", f"fix it in an editor; git diff {name}")
+        return document
 
     @cached_property
     def stages(self) -> dict[str, dict]:
@@ -92,7 +116,12 @@ class Lab:
         for path in sorted(self.root.rglob("*.dvc")):
             relative = path.relative_to(self.root)
             if relative.parts[0] not in (".dvc", ".git") and path.is_file():
-                outs = (yaml.safe_load(path.read_text()) or {}).get("outs", [])
+                outs = self.yaml_file(relative.as_posix()).get("outs", [])
+                if not isinstance(outs, list) or not all(isinstance(o, dict) and "path" in o for o in outs):
+                    raise Problem(
+                        f"{relative} is not what dvc add writes",
+                        f"dvc add it again, or git checkout {relative}",
+                    )
                 found[relative.as_posix()] = [(relative.parent / out["path"]).as_posix() for out in outs]
         return found
 
@@ -110,9 +139,15 @@ class Lab:
 
     def remotes(self, level: str) -> tuple[str | None, dict[str, str]]:
         """The default remote's name and every remote's URL in one config file ("repo", "local")."""
-        from dvc.config import Config
+        from dvc.config import Config, ConfigError
 
-        settings = Config(dvc_dir=str(self.root / ".dvc"), validate=False).load_one(level)
+        try:
+            settings = Config(dvc_dir=str(self.root / ".dvc"), validate=False).load_one(level)
+        except ConfigError as error:
+            name = ".dvc/config" if level == "repo" else ".dvc/config.local"
+            raise Problem(
+                f"{name} cannot be read: {error}", f"fix it in an editor (git diff {name})"
+            ) from None
         remotes = {name: options.get("url", "") for name, options in settings.get("remote", {}).items()}
         return settings.get("core", {}).get("remote"), remotes
 

@@ -1,0 +1,72 @@
+"""The lab's exercise, `standardize`, run from the attendee's own file in a child process.
+
+Whatever the attendee wrote (a typo, a syntax error, an endless loop, a wrong type), the check
+gets one verdict within a time limit, and an error is shown as theirs: their file, their line,
+their message, no frames of this tool.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+TIME_LIMIT_S = 10
+
+# Runs in the child: loads the file, calls standardize on a tiny batch, prints one JSON verdict.
+CHILD = r"""
+import importlib.util, json, sys, traceback
+import numpy as np
+
+path = sys.argv[1]
+images = np.arange(6, dtype=np.uint8).reshape(1, 2, 3)
+expected = (images - np.float32(2.5)) / np.float32(2.0)
+
+
+def where(error):
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == path]
+    return f", line {frames[-1].lineno}" if frames else ""
+
+
+try:
+    spec = importlib.util.spec_from_file_location("lab_transforms", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    result = module.standardize(images, 2.5, 2.0)
+except NotImplementedError:
+    verdict = {"state": "unwritten"}
+except SyntaxError as error:
+    verdict = {"state": "error", "message": f", line {error.lineno}: SyntaxError: {error.msg}"}
+except Exception as error:
+    verdict = {"state": "error", "message": f"{where(error)}: {type(error).__name__}: {error}"}
+else:
+    if not isinstance(result, np.ndarray):
+        verdict = {"state": "wrong", "message": f"returns {type(result).__name__}, not a numpy array"}
+    elif result.shape != images.shape:
+        shapes = f"shape {result.shape} for images of shape {images.shape}"
+        verdict = {"state": "wrong", "message": f"returns {shapes}"}
+    elif not np.allclose(result, expected):
+        verdict = {"state": "wrong", "message": "gives wrong values: expected (images - mean) / std"}
+    elif result.dtype != np.float32:
+        verdict = {"state": "wrong", "message": f"gives the right values as {result.dtype}: return float32"}
+    else:
+        verdict = {"state": "right"}
+print(json.dumps(verdict))
+"""
+
+
+def try_standardize(file: Path) -> dict[str, str]:
+    """The verdict on `standardize` in `file`: state right, unwritten, wrong or error (with a message)."""
+    try:
+        child = subprocess.run(
+            [sys.executable, "-c", CHILD, str(file)], capture_output=True, text=True, timeout=TIME_LIMIT_S
+        )
+    except subprocess.TimeoutExpired:
+        return {"state": "error", "message": f" did not return within {TIME_LIMIT_S} s (an endless loop?)"}
+    lines = child.stdout.strip().splitlines()
+    try:
+        return json.loads(lines[-1])
+    except (IndexError, json.JSONDecodeError):  # it printed over our verdict, or the child died
+        last = (child.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"state": "error", "message": f": the check could not run it ({last})"}

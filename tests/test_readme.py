@@ -93,12 +93,20 @@ def test_readme_runs_top_to_bottom(tmp_path: Path) -> None:
                 command = ["bash", "-c", code]
                 background.append(
                     subprocess.Popen(
-                        command, cwd=clone, env=env, stdout=subprocess.DEVNULL, start_new_session=True
+                        command,
+                        cwd=clone,
+                        env=env,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.PIPE,
+                        start_new_session=True,
                     )
                 )
                 deadline = time.monotonic() + 60
                 while "endpointurl" not in _read(clone / ".dvc/config.local") and time.monotonic() < deadline:
                     time.sleep(0.2)
+                    if background[-1].poll() is not None:  # it stopped: say why, not what fails later
+                        stderr = background[-1].stderr.read().decode()
+                        pytest.fail(f"{page} block {number} stopped:\n{code}\n{stderr}")
                 continue
             command = ["bash", "-euo", "pipefail", "-c", code]
             result = subprocess.run(command, cwd=clone, env=env, capture_output=True, text=True, timeout=1500)

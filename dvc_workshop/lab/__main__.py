@@ -7,6 +7,7 @@ solution is that section's `bash lab` blocks, run as printed.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -36,9 +37,11 @@ def start(folder: Annotated[Path, typer.Argument(help="The new repository, e.g. 
     origin = start_lab(folder)
     if git(REFERENCE, "status", "--porcelain", "--untracked-files=no").strip():
         print(f"(The lab holds {REFERENCE.name}'s last commit: its uncommitted changes were not copied.)")
-    print(
-        f"Your lab is {folder.resolve()} (origin: {origin}). Next: cd {folder}, then the README's lab steps."
-    )
+    lab = os.path.relpath(folder.resolve())
+    print(f"Your lab is {lab} (origin: {os.path.relpath(origin)}). Next, from this folder (lab step 1):")
+    print("  1. in a second terminal: pipenv run emulator  (real GCS: gcloud auth application-default login)")
+    print("  2. here: pipenv shell")
+    print(f"  3. then: cd {lab} && python -m dvc_workshop.lab check")
 
 
 def first_not_done(repo: Lab) -> tuple[tuple[Step, Problem] | None, int]:

@@ -204,8 +204,8 @@ def main(
             emulator.upload_raw(raw_mnist(raw, sample, params))
         configure_project(repo, emulator)
         print(f"GCS emulator on {emulator.url}: gs://{RAW_BUCKET}/{RAW_PREFIX} and gs://{CACHE_BUCKET}")
-        print("DVC now uses it (.dvc/config.local, .env): `pipenv run dvc push`, `pipenv run dvc pull`.")
-        print("Raw data source for the pipeline: remote://dvc-workshop-raw/mnist. Stop with Ctrl+C.")
+        print("DVC here uses it (.dvc/config.local), and so does each `pipenv shell` opened from now (.env).")
+        print("Leave this terminal open; Ctrl+C stops the emulator and takes those settings back.")
         emulator.process.wait()
     except KeyboardInterrupt:
         pass

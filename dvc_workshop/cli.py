@@ -88,6 +88,11 @@ def remove(path: Path) -> None:
 @contextmanager
 def atomic_output(final: Path, *, directory: bool = False) -> Iterator[Path]:
     """Yield a scratch path to write `final` into; it replaces `final` only on success."""
+    for folder in (final.parent, *final.parent.parents):
+        if folder.exists() and not folder.is_dir():
+            raise WorkshopError(
+                f"{folder} is a file, so {final} cannot be written: move it, or write elsewhere"
+            )
     final.parent.mkdir(parents=True, exist_ok=True)
     scratch = scratch_path(final)
     remove(scratch)

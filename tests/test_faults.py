@@ -273,7 +273,7 @@ def test_a_full_disk_is_one_line_naming_the_path(tmp_path: Path, idx_folder: Pat
 def test_an_output_under_a_file_is_one_line(tmp_path: Path, idx_folder: Path) -> None:
     (tmp_path / "out").write_text("a file, not a folder")
     result = download(tmp_path, str(idx_folder))
-    assert_one_line_error(result, "out")
+    assert_one_line_error(result, "out is a file, so out/Images cannot be written")
     assert (tmp_path / "out").read_text() == "a file, not a folder"
 
 

@@ -78,7 +78,9 @@ def read_png(archive: zipfile.ZipFile, name: str, where: str) -> np.ndarray:
                     f"got {width}x{height} {image.mode}"
                 )
             return np.asarray(image)
-    except (UnidentifiedImageError, Image.DecompressionBombError, zipfile.BadZipFile, OSError) as error:
+    except UnidentifiedImageError:
+        raise WorkshopError(f"{where}: unreadable image (not a PNG)") from None
+    except (Image.DecompressionBombError, zipfile.BadZipFile, OSError) as error:
         raise WorkshopError(f"{where}: unreadable image ({error})") from None
 
 

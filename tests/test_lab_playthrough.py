@@ -86,7 +86,7 @@ def play(tmp_path: Path, env: dict[str, str]) -> None:
         1: lambda: no_git_identity(lab, env, tmp_path / "new-laptop"),
         2: lambda: wrong_default_remote(lab, env, sh),
         4: lambda: uncommitted_lock(lab, env, sh),
-        5: lambda: missing_dependency(lab, env, sh),
+        5: lambda: (missing_dependency(lab, env, sh), ignored_metrics(lab, env, sh)),
         6: lambda: checkout_without_dvc_checkout(lab, env, sh),
         8: lambda: uncommitted_dvc_file(lab, env, sh),
         9: lambda: experiments_only_git_pushed(lab, env, sh),
@@ -140,6 +140,17 @@ def missing_dependency(lab: Path, env: dict[str, str], sh: Callable[..., str]) -
     (lab / "dvc.yaml").write_text(yaml_text.replace("    - dvc_workshop/ml/model.py\n", "", 1))
     assert_names(lab, env, 5, "stage train does not list dvc_workshop/ml/model.py as a dependency")
     sh("git checkout dvc.yaml")
+
+
+def ignored_metrics(lab: Path, env: dict[str, str], sh: Callable[..., str]) -> None:
+    """`-o reports/metrics.json` first, then `-M`: the .gitignore line DVC wrote for -o stays, so
+    git would not commit the metrics. The check says so, and its hint, run as printed, fixes it."""
+    sh("echo /metrics.json >> reports/.gitignore && git rm -q --cached reports/metrics.json && "
+       "git commit -qam 'Metrics gone from git'")  # fmt: skip
+    _, output = check(lab, env)
+    assert "Step 5: reports/metrics.json is git-ignored" in output, output
+    sh(output.split("Hint: ", 1)[1].strip())
+    assert_reached(lab, env, 5)
 
 
 def checkout_without_dvc_checkout(lab: Path, env: dict[str, str], sh: Callable[..., str]) -> None:

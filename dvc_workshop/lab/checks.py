@@ -11,7 +11,13 @@ import re
 import urllib.request
 
 from dvc_workshop.lab.exercise import try_standardize
-from dvc_workshop.lab.stages import check_committed, check_pushed, check_stage, check_workspace, gitignores
+from dvc_workshop.lab.stages import (
+    check_committed,
+    check_ignore_entries_committed,
+    check_pushed,
+    check_stage,
+    check_workspace,
+)
 from dvc_workshop.lab.state import Lab, Problem
 
 # The buckets of dvc_workshop.lab.emulator, not imported from it: that would load pandas (0.3 s).
@@ -118,7 +124,19 @@ def check_train_evaluate(lab: Lab) -> None:
             "stage evaluate does not declare reports/metrics.json as metrics: dvc metrics show finds nothing",
             "declare it with -M reports/metrics.json (dvc stage add -f)",
         )
+    if lab.run("git", "check-ignore", "-q", "reports/metrics.json").returncode == 0:
+        raise Problem(
+            "reports/metrics.json is git-ignored (reports/.gitignore still lists it, from an -o before -M): "
+            "git cannot commit it, and a teammate would get no metrics",
+            "sed -i.bak '/^\\/metrics.json$/d' reports/.gitignore && rm reports/.gitignore.bak && "
+            'git add reports/.gitignore reports/metrics.json && git commit -m "Metrics in git"',
+        )
     check_committed(lab, ["reports/metrics.json"])
+    if lab.run("git", "cat-file", "-e", "HEAD:reports/metrics.json").returncode != 0:
+        raise Problem(
+            "reports/metrics.json is not in the last commit",
+            'git add reports/metrics.json && git commit -m "Metrics"',
+        )
 
 
 def check_versioning(lab: Lab) -> None:
@@ -161,7 +179,8 @@ def check_dvc_add(lab: Lab) -> None:
         raise Problem("no data tracked with dvc add yet", "dvc add my-digits (lab step 8)")
     for name, tracked in lab.dvc_files.items():
         check_workspace(lab, name)
-        check_committed(lab, [name, *gitignores(lab, [name.removesuffix(".dvc")])])
+        check_committed(lab, [name])
+        check_ignore_entries_committed(lab, [name.removesuffix(".dvc")])
         check_pushed(lab, tracked)
 
 

@@ -21,7 +21,14 @@ STAGE_OUTPUTS = {
     "train": ["models/model.keras"],
     "evaluate": ["reports/metrics.json"],
 }
-COMMIT_HINT = "git add dvc.yaml dvc.lock params.yaml and the .gitignore files DVC wrote, then git commit"
+# What each stage reads that another stage writes: without it, `dvc repro` runs them in any order.
+STAGE_INPUTS = {
+    "download_mnist": [],
+    "preprocess": ["data/download_mnist/Images", "data/download_mnist/labels.csv"],
+    "train": ["data/preprocess"],
+    "evaluate": ["models/model.keras", "data/preprocess"],
+}
+COMMIT_HINT = "git add dvc.yaml dvc.lock params.yaml '*.gitignore' && git commit -m \"Stage ...\""
 
 
 def overlaps(a: str, b: str) -> bool:
@@ -59,6 +66,13 @@ def check_stage(lab: Lab, name: str) -> None:
                 "a change to it would not rerun the stage",
                 f"add -d {path} (dvc stage add -f with the same options and it, or edit dvc.yaml)",
             )
+    for needed in STAGE_INPUTS[name]:
+        if needed not in deps:
+            raise Problem(
+                f"stage {name} does not list {needed} as a dependency: DVC would not rerun it when "
+                "that changes, and dvc dag draws it apart",
+                f"add -d {needed} (dvc stage add -f with the same options and it, or edit dvc.yaml)",
+            )
     for out in STAGE_OUTPUTS[name]:
         if out not in lab.outputs(name):
             raise Problem(
@@ -84,14 +98,34 @@ def check_stage(lab: Lab, name: str) -> None:
     for section in map(str, stage.get("params", [])):
         if params.get(section) != committed_params.get(section):
             raise Problem(f"params.yaml has changes to {section} that are not committed", COMMIT_HINT)
-    check_committed(lab, [*deps, *gitignores(lab, lab.outputs(name))])
+    check_committed(lab, deps)
+    check_ignore_entries_committed(lab, cached_outputs(lab, name))
     # 5. Pushed.
     check_pushed(lab, lab.outputs(name))
 
 
-def gitignores(lab: Lab, outputs: list[str]) -> list[str]:
-    """The .gitignore files DVC writes beside outputs."""
-    return sorted({posixpath.join(posixpath.dirname(out), ".gitignore") for out in outputs})
+def cached_outputs(lab: Lab, stage: str) -> list[str]:
+    """The outputs DVC caches (and so lists in a .gitignore beside them): all but `cache: false`."""
+    found = []
+    for kind in ("outs", "metrics", "plots"):
+        for entry in lab.stages.get(stage, {}).get(kind, []):
+            path, options = next(iter(entry.items())) if isinstance(entry, dict) else (str(entry), {})
+            if (options or {}).get("cache", True):
+                found.append(path)
+    return found
+
+
+def check_ignore_entries_committed(lab: Lab, outputs: list[str]) -> None:
+    """DVC writes `/name` into the .gitignore beside each output it caches; the last commit must
+    hold that line, or a teammate's git would offer the data as new files."""
+    for out in outputs:
+        folder, name = posixpath.split(out)
+        gitignore = posixpath.join(folder, ".gitignore")
+        if f"/{name}" not in lab.git("show", f"HEAD:{gitignore}").splitlines():
+            raise Problem(
+                f"{gitignore} in the last commit does not list /{name}, which DVC wrote there",
+                f'git add {gitignore} && git commit -m "Ignore {out}"',
+            )
 
 
 def check_committed(lab: Lab, paths: list[str]) -> None:

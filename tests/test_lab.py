@@ -114,5 +114,19 @@ def test_check_and_solution_of_the_first_steps(
     assert f"Step 1: the emulator at {emulator.url} does not answer" in stopped
     assert stopped.count("not checked") == 9
 
+    inside = run([*lab_command, "check"], cwd=lab / "dvc_workshop/ml", **env).stdout  # from a subfolder
+    assert inside == stopped
+    reference = run([*lab_command, "check"], cwd=REPO_ROOT, check=False, **env)
+    assert reference.returncode == 1 and reference.stdout == ""
+    assert (
+        reference.stderr
+        == f"error: {REPO_ROOT} is not a lab (the workshop's own repository?): cd to your lab "
+        "(pipenv run workshop start ../my-lab, in the workshop's folder, makes one)\n"
+    )
+    nowhere = run([*lab_command, "check", "--lab", "/"], cwd=lab, check=False, **env)
+    assert nowhere.returncode == 1 and nowhere.stderr.startswith(
+        "error: / is in no git repository: cd to your lab"
+    )
+
     wrong = run([*lab_command, "solution", "11"], cwd=lab, check=False, **env)
     assert wrong.returncode == 1 and wrong.stderr == "error: invalid step 11: the lab has steps 1 to 10\n"

@@ -63,10 +63,26 @@ def first_not_done(repo: Lab) -> tuple[tuple[Step, Problem] | None, int]:
     return first, done
 
 
+def find_lab(folder: Path) -> Lab:
+    """The lab that `folder` is in (its root, or any folder inside it), or a line saying where it is."""
+    folder = folder.resolve()
+    top = next((f for f in (folder, *folder.parents) if (f / ".git").exists()), None)
+    make_one = "pipenv run workshop start ../my-lab, in the workshop's folder, makes one"
+    if top is None:
+        raise WorkshopError(f"{folder} is in no git repository: cd to your lab ({make_one})")
+    lab = Lab(top)
+    origin = lab.origin
+    if not lab.git("config", "workshop.reference") and not (origin and origin.name.endswith("-origin.git")):
+        raise WorkshopError(
+            f"{top} is not a lab (the workshop's own repository?): cd to your lab ({make_one})"
+        )
+    return lab
+
+
 @app.command()
 def check(lab: LabOption = Path(".")) -> None:
     """Say which lab steps are done, and for the first one not done, what is wrong and a hint."""
-    first, done = first_not_done(Lab(lab))
+    first, done = first_not_done(find_lab(lab))
     if first is None:
         print(f"\n{done} of {len(STEPS)} done. Every step is done: well done!")
         return
@@ -109,7 +125,7 @@ def solution(step: StepNumber, lab: LabOption = Path(".")) -> None:
     bash = shutil.which("bash")
     if bash is None:
         raise WorkshopError("bash not found: type the commands of the README's lab step yourself")
-    repo = Lab(lab)
+    repo = find_lab(lab)
     for earlier in STEPS[: step - 1]:
         try:
             earlier.check(repo)
@@ -121,7 +137,7 @@ def solution(step: StepNumber, lab: LabOption = Path(".")) -> None:
     reference = Path(repo.git("config", "workshop.reference") or REFERENCE)  # the lab's README is theirs
     for block in lab_blocks(reference / "README.md", step):
         print(f"$ {block.strip()}", flush=True)
-        if subprocess.run([bash, "-euo", "pipefail", "-c", block], cwd=lab).returncode != 0:
+        if subprocess.run([bash, "-euo", "pipefail", "-c", block], cwd=repo.root).returncode != 0:
             raise WorkshopError(f"lab step {step} stopped at the block above")
 
 

@@ -114,7 +114,7 @@ def test_check_and_solution_of_the_first_steps(
     assert f"Step 1: the emulator at {emulator.url} does not answer" in stopped
     assert stopped.count("not checked") == 9
 
-    inside = run([*lab_command, "check"], cwd=lab / "dvc_workshop/ml", **env).stdout  # from a subfolder
+    inside = run([*lab_command, "check", "--lab", "dvc_workshop/ml"], cwd=lab, **env).stdout  # a subfolder
     assert inside == stopped
     reference = run([*lab_command, "check"], cwd=REPO_ROOT, check=False, **env)
     assert reference.returncode == 1 and reference.stdout == ""

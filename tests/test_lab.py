@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import queue
 import re
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -130,3 +134,36 @@ def test_check_and_solution_of_the_first_steps(
 
     wrong = run([*lab_command, "solution", "11"], cwd=lab, check=False, **env)
     assert wrong.returncode == 1 and wrong.stderr == "error: invalid step 11: the lab has steps 1 to 10\n"
+
+
+def test_check_watch_checks_again_after_each_change(
+    tmp_path: Path, identity: dict[str, str], request: pytest.FixtureRequest
+) -> None:
+    lab = tmp_path / "my-lab"
+    start(lab, **identity)
+    emulator = Emulator(tmp_path / "buckets", free_port())
+    emulator.start()
+    request.addfinalizer(emulator.stop)
+    env = {**os.environ, **identity, "STORAGE_EMULATOR_HOST": emulator.url}
+    command = [sys.executable, "-m", "dvc_workshop.lab", "check", "--watch"]
+    watcher = subprocess.Popen(command, cwd=lab, env=env, stdout=subprocess.PIPE, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in watcher.stdout], daemon=True).start()
+
+    def next_verdict() -> str:
+        screen = []
+        while not screen or "Watching the lab" not in screen[-1]:
+            screen.append(lines.get(timeout=60))
+        return "".join(screen)
+
+    try:
+        assert "Step 2: no default DVC remote" in next_verdict()
+        run([sys.executable, "-m", "dvc_workshop.lab", "solution", "2"], cwd=lab, **identity,
+            STORAGE_EMULATOR_HOST=emulator.url)  # fmt: skip
+        verdict = next_verdict()
+        while "Step 2:" in verdict:  # a verdict may come between the commands of step 2
+            verdict = next_verdict()
+        assert re.search(r"^ 2  Your remote +done$", verdict, re.M) and "2 of 10 done" in verdict, verdict
+    finally:
+        watcher.send_signal(signal.SIGINT)
+    assert watcher.wait(timeout=30) == 0

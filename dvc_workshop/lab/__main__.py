@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -79,10 +80,8 @@ def find_lab(folder: Path) -> Lab:
     return lab
 
 
-@app.command()
-def check(lab: LabOption = Path(".")) -> None:
-    """Say which lab steps are done, and for the first one not done, what is wrong and a hint."""
-    first, done = first_not_done(find_lab(lab))
+def report(repo: Lab) -> None:
+    first, done = first_not_done(repo)
     if first is None:
         print(f"\n{done} of {len(STEPS)} done. Every step is done: well done!")
         return
@@ -90,6 +89,39 @@ def check(lab: LabOption = Path(".")) -> None:
     hint = problem.hint or (step.hints[0] if step.hints else f"python -m dvc_workshop.lab hint {step.number}")
     print(f"\n{done} of {len(STEPS)} done. Next: lab step {step.number}, {step.title}.")
     print(f"Step {step.number}: {problem.what}\nHint: {hint}")
+
+
+WATCHED = ("dvc.yaml", "dvc.lock", "params.yaml", ".dvc/config", ".git/HEAD", ".git/index", ".gitignore")
+
+
+def fingerprint(root: Path) -> list[tuple[str, int, int]]:
+    """What a change to the lab touches: git's HEAD, index and refs, the pipeline files, the code."""
+    paths = [root / name for name in WATCHED]
+    paths += [*(root / ".git/refs").rglob("*"), *(root / "dvc_workshop").rglob("*.py"), *root.glob("*.dvc")]
+    return [(str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in paths if p.is_file()]
+
+
+@app.command()
+def check(
+    lab: LabOption = Path("."),
+    watch: Annotated[bool, typer.Option("--watch", help="Check again whenever the lab changes.")] = False,
+) -> None:
+    """Say which lab steps are done, and for the first one not done, what is wrong and a hint."""
+    repo = find_lab(lab)
+    if not watch:
+        report(repo)
+        return
+    seen = None
+    try:
+        while True:
+            if (now := fingerprint(repo.root)) != seen:
+                seen = now
+                print("\033[2J\033[H", end="")  # a clear screen for each new verdict
+                report(Lab(repo.root))  # fresh readings: a Lab caches what it reads
+                print("\nWatching the lab: this checks again after each change. Ctrl+C stops.", flush=True)
+            time.sleep(1)
+    except KeyboardInterrupt:
+        print()
 
 
 @app.command()

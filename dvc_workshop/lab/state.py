@@ -62,7 +62,10 @@ class Lab:
         if revision:
             text = self.git("show", f"{revision}:{name}")
         else:
-            text = (self.root / name).read_text() if (self.root / name).exists() else ""
+            try:
+                text = (self.root / name).read_text() if (self.root / name).exists() else ""
+            except (UnicodeDecodeError, OSError) as error:
+                raise Problem(f"{name} cannot be read ({error})", f"git checkout {name}, or fix it") from None
         if "\n<<<<<<< " in f"\n{text}":
             raise Problem(
                 f"{name} has merge conflict markers (<<<<<<<)",
@@ -83,11 +86,11 @@ class Lab:
 
     @cached_property
     def stages(self) -> dict[str, dict]:
-        return self.yaml_file("dvc.yaml").get("stages", {})
+        return stage_table(self.yaml_file("dvc.yaml"), "dvc.yaml")
 
     @cached_property
     def locked(self) -> dict[str, dict]:
-        return self.yaml_file("dvc.lock").get("stages", {})
+        return stage_table(self.yaml_file("dvc.lock"), "dvc.lock")
 
     @cached_property
     def committed(self) -> tuple[dict[str, dict], dict[str, dict]]:
@@ -163,6 +166,17 @@ class Lab:
         """Where `origin` is, as a folder (the bare repository `workshop start` made)."""
         url = self.git("remote", "get-url", "origin")
         return (self.root / url).resolve() if url else None
+
+
+def stage_table(document: dict, name: str) -> dict[str, dict]:
+    """The `stages:` mapping of dvc.yaml or dvc.lock, each stage a mapping, or a Problem."""
+    stages = document.get("stages") or {}
+    if not isinstance(stages, dict) or not all(isinstance(stage, dict) for stage in stages.values()):
+        raise Problem(
+            f"{name}: stages: must map each stage's name to its definition (cmd:, deps:, outs:)",
+            f"git diff {name} shows what changed; git checkout {name} goes back to the last commit",
+        )
+    return stages
 
 
 DVC_FAILS_HINT = "run that dvc command yourself to see its whole message"

@@ -74,10 +74,12 @@ CORPUS: dict[str, tuple[Callable[[Path], None], str]] = {
     "dvc.lock not YAML": (write("dvc.lock", "schema: '2.0\n"), "dvc.lock is not valid YAML"),
     "dvc.lock in conflict": (conflict("dvc.lock"), "dvc.lock has merge conflict markers"),
     "dvc.lock deleted": (lambda lab: (lab / "dvc.lock").unlink(), "there is no dvc.lock"),
-    "params.yaml not YAML": (write("params.yaml", "train: {epochs: 8\n"), ""),
-    "params.yaml in conflict": (conflict("params.yaml"), "params.yaml has merge conflict markers"),
+    "params.yaml not YAML": (write("params.yaml", "train: {epochs: 8\n"),
+                             "'params.yaml', YAML file structure"),
+    "params.yaml in conflict": (conflict("params.yaml"), "'params.yaml', YAML file structure is corrupted"),
     ".dvc/config broken": (write(".dvc/config", "[core\nremote = x\n"), ".dvc/config cannot be read"),
-    ".dvc/config.local broken": (write(".dvc/config.local", "['remote \"x\"'\n"), ""),
+    ".dvc/config.local broken": (write(".dvc/config.local", "['remote \"x\"'\n"),
+                                 ".dvc/config.local cannot be read"),
     "a .dvc file not YAML": (write("extra.dvc", "outs: [unclosed\n"), "extra.dvc is not valid YAML"),
     "a .dvc file of another shape": (write("extra.dvc", "outs: 5\n"), "extra.dvc is not what dvc add writes"),
     "standardize raises": (standardize_body("return (images - meen) / std"),
@@ -93,8 +95,8 @@ CORPUS: dict[str, tuple[Callable[[Path], None], str]] = {
                                 "returns shape (6,)"),
     "a stage name typo": (replace("dvc.yaml", "  download_mnist:", "  dowload_mnist:"),
                           "no stage download_mnist, but a stage dowload_mnist: a typo?"),
-    "detached HEAD": (git_in("checkout", "-q", "--detach"), ""),
-    "no origin": (git_in("remote", "remove", "origin"), ""),
+    "detached HEAD": (git_in("checkout", "-q", "--detach"), "Step 5: dvc.yaml has no stage train"),
+    "no origin": (git_in("remote", "remove", "origin"), "the lab has no git remote origin"),
     "the remote only in config.local": (
         write(".dvc/config.local", "[core]\n    remote = mine\n['remote \"mine\"']\n    url = gs://dvc-workshop-cache/x\n"),
         "the remote is in .dvc/config.local"),
@@ -161,5 +163,6 @@ def test_check_answers_any_broken_lab_at_once_and_changes_nothing(played, case: 
     else:
         assert "\nStep " in result.stdout and "\nHint: " in result.stdout, output
     assert expected in output, output
+    print(f"{case}: {took:.1f} s: {(result.stderr or result.stdout.split(chr(10) + 'Step ')[-1]).strip()}")
     if before is not None:
         assert snapshot(lab) == before

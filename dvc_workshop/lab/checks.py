@@ -29,9 +29,16 @@ def check_environment(lab: Lab) -> None:
     for key in ("user.name", "user.email"):
         if not lab.git("config", key):
             raise Problem(f"git has no {key}", "set your name and email: the git config --global lines")
-    if not (lab.root / ".dvc").is_dir() or not lab.origin:
+    if not (lab.root / ".dvc").is_dir():
         raise Problem(
-            "this folder is no lab repository", "cd to your lab (pipenv run workshop start ../my-lab)"
+            "this folder is no lab repository (no .dvc/)",
+            "cd to your lab (pipenv run workshop start ../my-lab)",
+        )
+    if not lab.origin:
+        origin = lab.root.with_name(f"{lab.root.name}-origin.git")
+        raise Problem(
+            "the lab has no git remote origin (the bare repository workshop start made beside it)",
+            f"git remote add origin {origin}" if origin.is_dir() else "git remote add origin <its path>",
         )
     if emulator := os.environ.get("STORAGE_EMULATOR_HOST"):
         try:  # gcsfs would retry an endpoint that does not answer for minutes, in every dvc command

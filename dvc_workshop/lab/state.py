@@ -147,7 +147,7 @@ class Lab:
         try:
             settings = Config(dvc_dir=str(self.root / ".dvc"), validate=False).load_one(level)
         except ConfigError as error:
-            name = ".dvc/config" if level == "repo" else ".dvc/config.local"
+            name = broken_config(self.root) or ".dvc/config"
             raise Problem(
                 f"{name} cannot be read: {error}", f"fix it in an editor (git diff {name})"
             ) from None
@@ -166,6 +166,18 @@ class Lab:
         """Where `origin` is, as a folder (the bare repository `workshop start` made)."""
         url = self.git("remote", "get-url", "origin")
         return (self.root / url).resolve() if url else None
+
+
+def broken_config(root: Path) -> str | None:
+    """Which of DVC's config files does not parse (DVC's own error does not say)."""
+    from configobj import ConfigObj, ConfigObjError
+
+    for name in (".dvc/config", ".dvc/config.local"):
+        try:
+            ConfigObj(str(root / name), list_values=False)
+        except ConfigObjError:
+            return name
+    return None
 
 
 def stage_table(document: dict, name: str) -> dict[str, dict]:

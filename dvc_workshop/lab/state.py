@@ -148,9 +148,12 @@ class Lab:
             settings = Config(dvc_dir=str(self.root / ".dvc"), validate=False).load_one(level)
         except ConfigError as error:
             name = broken_config(self.root) or ".dvc/config"
-            raise Problem(
-                f"{name} cannot be read: {error}", f"fix it in an editor (git diff {name})"
-            ) from None
+            fix = (
+                "git diff .dvc/config shows what changed"
+                if name == ".dvc/config"
+                else ("it holds this laptop's settings only (git ignores it): fix it, or delete it")
+            )
+            raise Problem(f"{name} cannot be read: {error}", f"fix it in an editor; {fix}") from None
         remotes = {name: options.get("url", "") for name, options in settings.get("remote", {}).items()}
         return settings.get("core", {}).get("remote"), remotes
 

@@ -99,20 +99,9 @@ def check_stage(lab: Lab, name: str) -> None:
         if params.get(section) != committed_params.get(section):
             raise Problem(f"params.yaml has changes to {section} that are not committed", COMMIT_HINT)
     check_committed(lab, deps)
-    check_ignore_entries_committed(lab, cached_outputs(lab, name))
+    check_ignore_entries_committed(lab, lab.outputs(name, cached_only=True))
     # 5. Pushed.
     check_pushed(lab, lab.outputs(name))
-
-
-def cached_outputs(lab: Lab, stage: str) -> list[str]:
-    """The outputs DVC caches (and so lists in a .gitignore beside them): all but `cache: false`."""
-    found = []
-    for kind in ("outs", "metrics", "plots"):
-        for entry in lab.stages.get(stage, {}).get(kind, []):
-            path, options = next(iter(entry.items())) if isinstance(entry, dict) else (str(entry), {})
-            if (options or {}).get("cache", True):
-                found.append(path)
-    return found
 
 
 def check_ignore_entries_committed(lab: Lab, outputs: list[str]) -> None:
@@ -134,7 +123,8 @@ def check_committed(lab: Lab, paths: list[str]) -> None:
         changed = sorted(name for name in lab.uncommitted if listed(name, [path]))
         if changed:
             raise Problem(
-                f"{changed[0]} has changes that are not committed", f"git add {changed[0]} && git commit"
+                f"{changed[0]} has changes that are not committed",
+                f'git add {changed[0]} && git commit -m "Add {posixpath.basename(changed[0])}"',
             )
 
 

@@ -95,8 +95,8 @@ class Lab:
     @cached_property
     def committed(self) -> tuple[dict[str, dict], dict[str, dict]]:
         """dvc.yaml's and dvc.lock's stages as the last commit has them."""
-        return (self.yaml_file("dvc.yaml", "HEAD").get("stages", {}),
-                self.yaml_file("dvc.lock", "HEAD").get("stages", {}))  # fmt: skip
+        return (stage_table(self.yaml_file("dvc.yaml", "HEAD"), "dvc.yaml"),
+                stage_table(self.yaml_file("dvc.lock", "HEAD"), "dvc.lock"))  # fmt: skip
 
     @cached_property
     def uncommitted(self) -> set[str]:
@@ -128,12 +128,18 @@ class Lab:
                 found[relative.as_posix()] = [(relative.parent / out["path"]).as_posix() for out in outs]
         return found
 
-    def outputs(self, stage: str, kinds: tuple[str, ...] = ("outs", "metrics", "plots")) -> list[str]:
+    def outputs(
+        self, stage: str, kinds: tuple[str, ...] = ("outs", "metrics", "plots"), cached_only: bool = False
+    ) -> list[str]:
         """The paths a stage declares it writes, as dvc.yaml names them (an entry with options
-        is a one-key mapping)."""
-        definition = self.stages.get(stage, {})
-        entries = [entry for kind in kinds for entry in definition.get(kind, [])]
-        return [next(iter(entry)) if isinstance(entry, dict) else str(entry) for entry in entries]
+        is a one-key mapping); with `cached_only`, those DVC caches (not `cache: false`), which
+        it lists in a .gitignore beside them."""
+        found = []
+        for entry in (entry for kind in kinds for entry in self.stages.get(stage, {}).get(kind, [])):
+            path, options = next(iter(entry.items())) if isinstance(entry, dict) else (str(entry), {})
+            if not cached_only or (options or {}).get("cache", True):
+                found.append(path)
+        return found
 
     @cached_property
     def all_outputs(self) -> list[str]:

@@ -100,7 +100,7 @@ def test_readme_is_the_handout_with_the_registry_steps() -> None:
 
 def test_the_exercise_answer_fills_the_labs_blank() -> None:
     """Lab step 4's answer block replaces exactly the line `workshop start` blanks the body with."""
-    from dvc_workshop.lab.__main__ import lab_blocks
+    from dvc_workshop.lab.solution import lab_blocks
     from dvc_workshop.lab.start import BLANK, EXERCISE
 
     (answer,) = [block for block in lab_blocks(REPO_ROOT / "README.md", 4) if "NotImplementedError" in block]

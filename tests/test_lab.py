@@ -68,7 +68,7 @@ def test_start_makes_the_lab_repository(tmp_path: Path, identity: dict[str, str]
 def test_start_refuses_an_existing_folder(tmp_path: Path, identity: dict[str, str]) -> None:
     (tmp_path / "my-lab").mkdir()
     result = start(tmp_path / "my-lab", **identity)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr == f"error: {tmp_path / 'my-lab'} already exists: choose a new folder for the lab\n"
 
 
@@ -76,7 +76,7 @@ def test_start_without_a_git_identity_says_so_and_leaves_nothing(tmp_path: Path)
     home = tmp_path / "home"
     home.mkdir()
     result = start(tmp_path / "my-lab", HOME=str(home))  # a new laptop's home: no git identity
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.startswith("error: git has no user.name yet: set your name and email first")
     assert sorted(tmp_path.iterdir()) == [home] and list(home.iterdir()) == []
 
@@ -95,11 +95,15 @@ def test_check_and_solution_of_the_first_steps(
     request.addfinalizer(emulator.stop)
     env = {**identity, "STORAGE_EMULATOR_HOST": emulator.url}
     lab_command = [sys.executable, "-m", "dvc_workshop.lab"]
-    before = run([*lab_command, "check"], cwd=lab, **env).stdout
+    checked = run([*lab_command, "check"], cwd=lab, check=False, **env)
+    before = checked.stdout
+    assert checked.returncode == 1  # not all done
+    assert run([*lab_command, "check", "1"], cwd=lab, **env).stdout == before  # step 1 done: exit 0
+    assert run([*lab_command, "check", "2"], cwd=lab, check=False, **env).returncode == 1
     assert "Step 2: no default DVC remote" in before and "Hint: dvc remote add -d dvc-workshop" in before
     solved = run([*lab_command, "solution", "2"], cwd=lab, **env)
     assert "$ dvc remote add -d dvc-workshop gs://dvc-workshop-cache/ada" in solved.stdout
-    after = run([*lab_command, "check"], cwd=lab, **env).stdout
+    after = run([*lab_command, "check", "2"], cwd=lab, **env).stdout
     assert re.search(r"^ 2  Your remote +done$", after, re.M), after
     assert "Step 3: dvc.yaml has no stage download_mnist" in after
     assert run(["git", "log", "-1", "--format=%s"], cwd=lab, **env).stdout.startswith("DVC remote: gs://")
@@ -107,33 +111,33 @@ def test_check_and_solution_of_the_first_steps(
     # Out of order: refused, naming the first step not done, and nothing changes.
     status = run(["git", "status", "--porcelain", "--ignored"], cwd=lab).stdout
     ahead = run([*lab_command, "solution", "5"], cwd=lab, check=False, **env)
-    assert ahead.returncode == 1 and ahead.stderr.startswith("error: lab step 3 is not done yet"), (
+    assert ahead.returncode == 2 and ahead.stderr.startswith("error: lab step 3 is not done yet"), (
         ahead.stderr
     )
-    assert "python -m dvc_workshop.lab solution 3 first" in ahead.stderr and "$ " not in ahead.stdout
+    assert "workshop solution 3 first" in ahead.stderr and "$ " not in ahead.stdout
     assert run(["git", "status", "--porcelain", "--ignored"], cwd=lab).stdout == status
 
     emulator.stop()  # it stops answering: step 1 says so at once, and nothing else is checked
-    stopped = run([*lab_command, "check"], cwd=lab, **env).stdout
+    stopped = run([*lab_command, "check"], cwd=lab, check=False, **env).stdout
     assert f"Step 1: the emulator at {emulator.url} does not answer" in stopped
     assert stopped.count("not checked") == 9
 
-    inside = run([*lab_command, "check", "--lab", "dvc_workshop/ml"], cwd=lab, **env).stdout  # a subfolder
+    inside = run([*lab_command, "check", "--lab", "dvc_workshop/ml"], cwd=lab, check=False, **env).stdout
     assert inside == stopped
     reference = run([*lab_command, "check"], cwd=REPO_ROOT, check=False, **env)
-    assert reference.returncode == 1 and reference.stdout == ""
+    assert reference.returncode == 2 and reference.stdout == ""  # 2: it could not check
     assert (
         reference.stderr
         == f"error: {REPO_ROOT} is not a lab (the workshop's own repository?): cd to your lab "
         "(pipenv run workshop start ../my-lab, in the workshop's folder, makes one)\n"
     )
     nowhere = run([*lab_command, "check", "--lab", "/"], cwd=lab, check=False, **env)
-    assert nowhere.returncode == 1 and nowhere.stderr.startswith(
+    assert nowhere.returncode == 2 and nowhere.stderr.startswith(
         "error: / is in no git repository: cd to your lab"
     )
 
     wrong = run([*lab_command, "solution", "11"], cwd=lab, check=False, **env)
-    assert wrong.returncode == 1 and wrong.stderr == "error: invalid step 11: the lab has steps 1 to 10\n"
+    assert wrong.returncode == 2 and wrong.stderr == "error: invalid step 11: the lab has steps 1 to 10\n"
 
 
 def test_check_watch_checks_again_after_each_change(

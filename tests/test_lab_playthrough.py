@@ -12,7 +12,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from dvc_workshop.lab.__main__ import lab_blocks
+from dvc_workshop.lab.solution import lab_blocks
 from dvc_workshop.lab.emulator import Emulator, raw_mnist
 from dvc_workshop.lab.steps import STEPS as REGISTRY
 
@@ -39,8 +39,10 @@ def bash(code: str, cwd: Path, env: dict[str, str]) -> str:
 
 
 def check(lab: Path, env: dict[str, str]) -> tuple[dict[int, bool], str]:
-    """`workshop check`'s verdict per step, and its closing message."""
-    output = bash("python -m dvc_workshop.lab check", lab, env)
+    """`workshop check`'s verdict per step, and its closing message (exit 0: all done, 1: not)."""
+    result = subprocess.run(["workshop", "check"], cwd=lab, env=env, capture_output=True, text=True, timeout=120)
+    output = result.stdout + result.stderr
+    assert result.returncode == (0 if "Every step is done" in output else 1), output
     done = {
         int(number): state == "done"
         for number, state in re.findall(r"^\s*(\d+)\s.*?\s(done|not done|not checked)$", output, re.M)

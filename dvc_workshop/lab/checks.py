@@ -20,8 +20,6 @@ from dvc_workshop.lab.stages import (
 )
 from dvc_workshop.lab.state import Lab, Problem
 
-# The buckets of dvc_workshop.lab.emulator, not imported from it: that would load pandas (0.3 s).
-CACHE_URL, RAW_SOURCE = "gs://dvc-workshop-cache", "gs://dvc-workshop-raw/mnist"
 EXERCISE = "dvc_workshop/ml/transforms.py"  # standardize, the lab's exercise
 
 
@@ -63,6 +61,8 @@ def check_environment(lab: Lab) -> None:
 
 
 def check_remote(lab: Lab) -> None:
+    cache_url = lab.room_buckets[0]
+    folder = f"{cache_url}/{lab.git('config', 'workshop.name') or '<your-name>'}"
     default, remotes = lab.remotes("repo")
     local_default, local_remotes = lab.remotes("local")
     if local_default or any(local_remotes.values()):  # credentials there are fine: no URL
@@ -76,12 +76,12 @@ def check_remote(lab: Lab) -> None:
             raise Problem(
                 f"no default DVC remote (there is {name}: {remotes[name]})", f"dvc remote default {name}"
             )
-        raise Problem("no default DVC remote", f"dvc remote add -d dvc-workshop {CACHE_URL}/<your-name>")
+        raise Problem("no default DVC remote", f"dvc remote add -d dvc-workshop {folder}")
     url = remotes.get(default, "")
-    if not re.fullmatch(rf"{CACHE_URL}/[^/]+.*", url):
+    if not re.fullmatch(rf"{re.escape(cache_url)}/[^/]+.*", url):
         raise Problem(
-            f"the default remote is not under {CACHE_URL} (it is {default}: {url or 'no URL'})",
-            f"dvc remote add -d -f dvc-workshop {CACHE_URL}/<your-name> (a folder of your own)",
+            f"the default remote is not under {cache_url} (it is {default}: {url or 'no URL'})",
+            f"dvc remote add -d -f dvc-workshop {folder} (a folder of your own)",
         )
     if default != "dvc-workshop":
         raise Problem(
@@ -92,12 +92,13 @@ def check_remote(lab: Lab) -> None:
 
 
 def check_download(lab: Lab) -> None:
+    raw_source = f"{lab.room_buckets[1]}/mnist"
     check_stage(lab, "download_mnist")
     source = str(lab.yaml_file("params.yaml").get("download_mnist", {}).get("source", ""))
-    if source.rstrip("/") != RAW_SOURCE:
+    if source.rstrip("/") != raw_source:
         raise Problem(
-            f"download_mnist.source in params.yaml is {source or 'empty'}, not the raw bucket {RAW_SOURCE}",
-            f"set it to {RAW_SOURCE} (the sed line of lab step 3), then dvc repro and commit",
+            f"download_mnist.source in params.yaml is {source or 'empty'}, not the raw bucket {raw_source}",
+            f"set it to {raw_source} (the sed line of lab step 3), then dvc repro and commit",
         )
     if "${download_mnist.source}" not in lab.stages["download_mnist"].get("deps", []):
         raise Problem(
@@ -219,5 +220,5 @@ def check_housekeeping(lab: Lab) -> None:
     # `dvc status` itself caches the listing of a gs:// dependency (the raw bucket): not garbage.
     dependencies = {dep.get("md5") for stage in lab.locked.values() for dep in stage.get("deps", [])}
     unused = [head + tail for head, tail in removed if head + tail not in dependencies]
-    if unused:
-        raise Problem(f"the local cache holds {len(unused)} objects the workspace does not use", "dvc gc -w")
+    if unused:  # DVC's own count, that listing included: dvc gc -w removes it too
+        raise Problem(f"the local cache holds {len(removed)} objects the workspace does not use", "dvc gc -w -f")

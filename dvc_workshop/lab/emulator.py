@@ -142,10 +142,8 @@ class Emulator:
     def upload_raw(self, splits: dict[str, Digits]) -> None:
         """Write the four IDX .gz files into the raw bucket (as the original distribution has them)."""
         bucket = self.client().bucket(RAW_BUCKET)
-        for split, (images_name, labels_name) in IDX_FILES.items():
-            for name, array in ((images_name, splits[split].images), (labels_name, splits[split].labels)):
-                data = gzip.compress(encode_idx(array), mtime=0)
-                bucket.blob(f"{RAW_PREFIX}/{name}").upload_from_string(data, content_type="application/gzip")
+        for name, data in raw_objects(splits).items():
+            bucket.blob(f"{RAW_PREFIX}/{name}").upload_from_string(data, content_type="application/gzip")
 
     def environment(self) -> dict[str, str]:
         """What a process needs to reach these buckets through gcsfs (fsspec reads FSSPEC_GS_*)."""
@@ -154,6 +152,15 @@ class Emulator:
             "FSSPEC_GS_TOKEN": "anon",
             "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false",
         }
+
+
+def raw_objects(splits: dict[str, Digits]) -> dict[str, bytes]:
+    """The four IDX .gz files of the original distribution, made from the train and test splits."""
+    objects = {}
+    for split, (images_name, labels_name) in IDX_FILES.items():
+        for name, array in ((images_name, splits[split].images), (labels_name, splits[split].labels)):
+            objects[name] = gzip.compress(encode_idx(array), mtime=0)  # no timestamp: same bytes each time
+    return objects
 
 
 def raw_mnist(source: str | None, sample: Path, params: Path) -> dict[str, Digits]:

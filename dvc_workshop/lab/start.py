@@ -4,7 +4,9 @@ This repository is the complete solution. The lab starts from its code and param
 the DVC work the attendee is there to do: no `dvc.yaml` or `dvc.lock` (they write the stages),
 no DVC remotes (they add their own), `standardize` blank with a TODO (the exercise), the outputs
 left out of `.gitignore` (DVC writes its own), one initial commit, and a bare git repository
-beside it as `origin`, so that `git push` and `dvc exp push` work offline.
+beside it as `origin`, so that `git push` and `dvc exp push` work offline. A lab that joins a
+room (`--room gs://CACHE --name NAME`) records the room's buckets and the name in its git config,
+where the checks, hints and `solution` read them.
 """
 
 from __future__ import annotations
@@ -75,8 +77,18 @@ def copy_start_state(folder: Path) -> None:
     (folder / ".gitignore").write_text(ignored[: ignored.index(OUTPUTS_BLOCK)].rstrip() + "\n")
 
 
-def start_lab(folder: Path) -> Path:
-    """Make the lab at `folder` and its bare origin beside it; return the origin's path."""
+def join_room(cache_url: str, name: str) -> dict:
+    """The room's record (its buckets), read before the lab is made: a wrong bucket, no access or
+    no room stops `workshop start` at once."""
+    from dvc_workshop.lab.room import check_name, load_room
+
+    check_name(name)
+    return load_room(cache_url)
+
+
+def start_lab(folder: Path, room: dict | None = None) -> Path:
+    """Make the lab at `folder` (in `room`, if given) and its bare origin beside it; return the
+    origin's path."""
     folder = folder.resolve()
     if folder == REFERENCE or REFERENCE in folder.parents:
         raise WorkshopError(f"{folder} is inside this repository: make the lab beside it, e.g. ../my-lab")
@@ -96,6 +108,10 @@ def start_lab(folder: Path) -> Path:
         copy_start_state(scratch)
         git(scratch, "init", "-q", "-b", "main")
         git(scratch, "config", "workshop.reference", str(REFERENCE))  # where `solution` reads the steps
+        if room:
+            git(scratch, "config", "workshop.room", room["cache"])
+            git(scratch, "config", "workshop.raw", room["raw"])
+            git(scratch, "config", "workshop.name", room["name"])
         git(scratch, "add", "-A")
         git(scratch, "commit", "-qm", START_MESSAGE)
         git(folder.parent, "init", "-q", "--bare", "-b", "main", str(origin))

@@ -14,7 +14,7 @@ from dvc_workshop.lab.state import Lab
 
 EXERCISE_HINT = (
     "return the images minus mean, divided by std, as float32 (the model trains in 32-bit floats); "
-    "python -m dvc_workshop.lab check says when it is right"
+    "workshop check 4 says when it is right"
 )
 
 
@@ -27,10 +27,53 @@ class Step:
 
 
 STEPS = [
-    Step(1, "Environment", checks.check_environment),
-    Step(2, "Your remote", checks.check_remote),
-    Step(3, "The download stage", checks.check_download),
-    Step(4, "The preprocess stage and standardize", checks.check_preprocess, (EXERCISE_HINT,)),
+    Step(
+        1,
+        "Environment",
+        checks.check_environment,
+        (
+            'git needs your name and email once: git config --global user.name "Your Name", and user.email',
+            "the buckets: pipenv run emulator in a second terminal, in the workshop's folder, then a new "
+            "pipenv shell (it reads the emulator's address from .env); or, with real GCS, gcloud auth "
+            "application-default login",
+        ),
+    ),
+    Step(
+        2,
+        "Your remote",
+        checks.check_remote,
+        (
+            "dvc remote add -d <name> <url>: -d makes it the default, the one dvc push uses; the URL is "
+            "the cache bucket and a folder of your own",
+            "dvc remote list shows it; .dvc/config holds it: git add .dvc/config and commit, so a clone "
+            "of your lab has the remote too",
+        ),
+    ),
+    Step(
+        3,
+        "The download stage",
+        checks.check_download,
+        (
+            "first point params.yaml's download_mnist.source at the raw bucket (the README's sed line)",
+            "dvc stage add -n download_mnist -p download_mnist -d <each input> -o <each output> <command>; "
+            "python -m dvc_workshop.pipeline.download_mnist --help lists the command's options",
+            "the inputs: '${download_mnist.source}' (the raw bucket) and every dvc_workshop module the "
+            "command imports; the outputs: data/download_mnist/Images and data/download_mnist/labels.csv",
+            "then dvc repro; git add dvc.yaml dvc.lock params.yaml and the .gitignore DVC wrote; git commit; "
+            "dvc push",
+        ),
+    ),
+    Step(
+        4,
+        "The preprocess stage and standardize",
+        checks.check_preprocess,
+        (
+            EXERCISE_HINT,
+            "the stage reads data/download_mnist (both outputs of download_mnist) and writes data/preprocess "
+            "and reports/preprocessed.png; python -m dvc_workshop.pipeline.preprocess --help",
+            "then dvc repro, commit (transforms.py too) and dvc push, as in step 3",
+        ),
+    ),
     Step(
         5,
         "The train and evaluate stages",
@@ -47,9 +90,50 @@ STEPS = [
             "the other outputs with -o; dvclive/plots and dvclive/metrics.json are outputs of train",
         ),
     ),
-    Step(6, "Versions: tag, change, go back", checks.check_versioning),
-    Step(7, "A teammate clones and pulls", checks.check_teammate),
-    Step(8, "Data of your own: dvc add", checks.check_dvc_add),
-    Step(9, "Experiments, shared", checks.check_experiments),
-    Step(10, "Housekeeping: dvc gc", checks.check_housekeeping),
+    Step(
+        6,
+        "Versions: tag, change, go back",
+        checks.check_versioning,
+        (
+            "git tag baseline marks this version; then change a parameter, dvc repro, git commit, dvc push",
+            "git checkout baseline then dvc checkout brings back that version's data; dvc install makes git "
+            "checkout do the dvc checkout itself; end on main (git checkout main)",
+        ),
+    ),
+    Step(
+        7,
+        "A teammate clones and pulls",
+        checks.check_teammate,
+        (
+            "git push origin main, then git clone ../my-lab-origin.git ../my-lab-teammate and dvc pull there",
+            "a file the teammate cannot pull was committed without dvc push: dvc push in your lab, then dvc "
+            "pull in the teammate's clone",
+        ),
+    ),
+    Step(
+        8,
+        "Data of your own: dvc add",
+        checks.check_dvc_add,
+        ("dvc add <folder> writes <folder>.dvc: git add it and the .gitignore, git commit, then dvc push",),
+    ),
+    Step(
+        9,
+        "Experiments, shared",
+        checks.check_experiments,
+        (
+            "dvc exp run -n <name> -S train.dropout=0.4 runs one; dvc exp show --no-pager lists them",
+            "git push sends no experiment: dvc exp push origin <name> does; dvc exp branch <name> <branch> "
+            "keeps one as a branch",
+            "in the teammate's clone: dvc exp pull origin <name>",
+        ),
+    ),
+    Step(
+        10,
+        "Housekeeping: dvc gc",
+        checks.check_housekeeping,
+        (
+            "dvc gc -w --dry lists what it would remove (cache objects the workspace does not use); "
+            "dvc gc -w -f removes them",
+        ),
+    ),
 ]

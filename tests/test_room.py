@@ -1,0 +1,138 @@
+"""A room of 30 on buckets of the facilitator's own names, against the emulator on 127.0.0.1.
+
+One lab is played through `workshop solution` to step 5, copied after each step; the copies
+join the room under other names, so 30 attendees stand at steps 1 to 5, each checked once.
+`room show --json` must give each one's steps exactly, the page must show them in a real
+browser, and the room's records must not disturb DVC: a fresh clone pulls the same bytes, and
+`dvc gc -c` leaves the records alone.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dvc_workshop.lab.emulator import Emulator
+
+from .conftest import copy_repo, digests, pipenv_env
+from .test_remote import free_port
+
+RAW, CACHE = "gs://acme-mnist-raw", "gs://acme-dvc-cache"
+LAB = [sys.executable, "-m", "dvc_workshop.lab"]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+def sh(args: list[str], cwd: Path, env: dict[str, str], ok: tuple[int, ...] = (0,)) -> str:
+    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    output = result.stdout + result.stderr
+    assert result.returncode in ok, f"{' '.join(args)} exited {result.returncode} in {cwd}:\n{output}"
+    assert "Traceback" not in output, output
+    return output
+
+
+@pytest.fixture(scope="module")
+def room(tmp_path_factory: pytest.TempPathFactory):
+    """The emulator with the room's buckets, the facilitator's clone, and the attendees' env."""
+    root = tmp_path_factory.mktemp("room")
+    emulator = Emulator(root / "buckets", free_port())
+    emulator.start()
+    home = root / "home"
+    home.mkdir()
+    (home / ".gitconfig").write_text("[user]\n\tname = Ada Attendee\n\temail = ada@example.com\n")
+    env = {**pipenv_env(home), **emulator.environment()}
+    reference = copy_repo(root / "dvc-workshop")
+    try:
+        yield root, reference, env
+    finally:
+        emulator.stop()
+
+
+def test_room_create_is_idempotent_and_refuses_bad_names(room) -> None:
+    root, reference, env = room
+    made = sh([*LAB, "room", "create", RAW, CACHE], reference, env)
+    assert "MD5 verified; 4 uploaded, 0 there already" in made, made
+    assert f"pipenv run workshop start ../my-lab --room {CACHE} --name <their-name>" in made
+    assert "--role=roles/storage.objectViewer" in made and "--role=roles/storage.objectAdmin" in made
+    again = sh([*LAB, "room", "create", RAW, CACHE], reference, env)
+    assert "0 uploaded, 4 there already" in again and "exists" in again, again
+    bad = sh([*LAB, "room", "create", "gs://Bad_Name!", CACHE], reference, env, ok=(2,))
+    assert bad.startswith("error: gs://Bad_Name! is not a bucket URL"), bad
+    missing = sh(
+        [*LAB, "start", str(root / "x"), "--room", "gs://no-such-room", "--name", "ada"],
+        reference,
+        env,
+        ok=(2,),
+    )
+    assert missing.startswith("error: gs://no-such-room holds no room"), missing
+    assert not (root / "x").exists()
+
+
+def test_thirty_attendees_at_their_steps(room) -> None:
+    root, reference, env = room
+    sh([*LAB, "room", "create", RAW, CACHE], reference, env)
+    ada = root / "ada" / "my-lab"
+    started = sh([*LAB, "start", str(ada), "--room", CACHE, "--name", "ada"], reference, env)
+    assert f"dvc remote add -d dvc-workshop {CACHE}/ada" in started, started
+    expected: dict[str, list[int]] = {}
+    copies = iter(f"attendee-{n:02}" for n in range(1, 30))
+    for step in range(1, 6):
+        if step > 1:
+            solved = sh([*LAB, "solution", str(step)], ada, env)
+            if step == 2:
+                assert f"$ dvc remote add -d dvc-workshop {CACHE}/ada" in solved, solved
+        for name in [next(copies) for _ in range(6 if step < 5 else 5)]:  # 6+6+6+6+5 copies
+            copy = root / name / "my-lab"
+            shutil.copytree(ada, copy, symlinks=True)
+            sh([*LAB, "room", "join", CACHE, "--name", name], copy, env)
+            expected[name] = list(range(1, step + 1))
+    expected["ada"] = [1, 2, 3, 4, 5]
+    for name in expected:
+        lab = ada if name == "ada" else root / name / "my-lab"
+        verdict = sh([*LAB, "check"], lab, env, ok=(1,))
+        assert f"(The room at {CACHE}" not in verdict, verdict  # the record was written
+
+    shown = json.loads(sh([*LAB, "room", "show", CACHE, "--json"], reference, env))
+    assert {a["name"]: a["steps_done"] for a in shown} == expected
+    assert {a["name"]: a["step"] for a in shown} == {name: len(done) + 1 for name, done in expected.items()}
+    for attendee in shown:
+        assert str(root) not in json.dumps(attendee), attendee  # no local paths
+        assert {"name", "steps_done", "problem", "updated", "since", "versions"} <= set(attendee)
+    table = sh([*LAB, "room", "show", CACHE], reference, env)
+    assert f"Room {CACHE}: 30 attendees, 0 done" in table and "Most common problems now:" in table, table
+    assert re.search(r"^\s+6  step 2: no default DVC remote$", table, re.M), table
+
+    # The records do not disturb DVC: ada's data comes back byte-identical in a fresh clone,
+    # `dvc status -c` sees the remote in sync, `dvc gc -c` removes only its own objects.
+    teammate = root / "ada" / "teammate"
+    sh(["git", "clone", "-q", str(root / "ada" / "my-lab-origin.git"), str(teammate)], root, env)
+    sh([sys.executable, "-m", "dvc", "pull"], teammate, env)
+    outputs = ("data", "models", "reports/preprocessed.png", "reports/predictions.csv")
+    assert digests(teammate, *outputs) == digests(ada, *outputs)
+    assert "in sync" in sh([sys.executable, "-m", "dvc", "status", "-c"], ada, env)
+    sh([sys.executable, "-m", "dvc", "gc", "-w", "-c", "-f"], ada, env)
+    assert len(json.loads(sh([*LAB, "room", "show", CACHE, "--json"], reference, env))) == 30
+    assert "in sync" in sh([sys.executable, "-m", "dvc", "status", "-c"], ada, env)
+    made = sh([*LAB, "room", "create", RAW, CACHE], reference, env)  # the room's own record is there
+    assert "0 uploaded, 4 there already" in made
+
+    page = root / "room.html"
+    sh([*LAB, "room", "show", CACHE, "--html", str(page)], reference, env)
+    text = page.read_text()
+    assert text.count('class="tile') == 30 and "http" not in text.replace(CACHE, ""), "no network on the page"
+    if CHROMIUM is None:
+        pytest.skip("no Chromium here for the page (apt install chromium)")
+    dom = sh(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()], root, env
+    )
+    tiles = dict(re.findall(r'data-name="([^"]+)" data-steps="([^"]*)"', dom))
+    assert {name: [int(n) for n in steps.split()] for name, steps in tiles.items()} == expected
+    screenshot = root / "room.png"
+    sh([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={screenshot}",
+        "--window-size=1600,1000", page.as_uri()], root, env)  # fmt: skip
+    assert screenshot.stat().st_size > 10_000

@@ -108,6 +108,17 @@ def test_check_and_solution_of_the_first_steps(
     assert "Step 3: dvc.yaml has no stage download_mnist" in after
     assert run(["git", "log", "-1", "--format=%s"], cwd=lab, **env).stdout.startswith("DVC remote: gs://")
 
+    # reset 2: the remote gone again, committed; an uncommitted edit to .dvc/config kept in git stash.
+    config = (lab / ".dvc/config").read_text()
+    (lab / ".dvc/config").write_text(config + "# mine\n")
+    reset = run([*lab_command, "reset", "2"], cwd=lab, **env).stdout
+    assert ".dvc/config are in git stash list" in reset and "Committed as 'Reset lab step 2'" in reset, reset
+    assert "Step 2: no default DVC remote" in run([*lab_command, "check"], cwd=lab, check=False, **env).stdout
+    assert "before workshop reset 2" in run(["git", "stash", "list"], cwd=lab).stdout
+    run(["git", "revert", "--no-edit", "HEAD"], cwd=lab, **env)  # the reset, taken back
+    assert (lab / ".dvc/config").read_text() == config
+    assert run([*lab_command, "check", "2"], cwd=lab, **env).returncode == 0
+
     # Out of order: refused, naming the first step not done, and nothing changes.
     status = run(["git", "status", "--porcelain", "--ignored"], cwd=lab).stdout
     ahead = run([*lab_command, "solution", "5"], cwd=lab, check=False, **env)

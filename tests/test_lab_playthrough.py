@@ -12,8 +12,8 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from dvc_workshop.lab.solution import lab_blocks
 from dvc_workshop.lab.emulator import Emulator, raw_mnist
+from dvc_workshop.lab.solution import lab_blocks
 from dvc_workshop.lab.steps import STEPS as REGISTRY
 
 from .conftest import REPO_ROOT, copy_repo, pipenv_env
@@ -40,7 +40,9 @@ def bash(code: str, cwd: Path, env: dict[str, str]) -> str:
 
 def check(lab: Path, env: dict[str, str]) -> tuple[dict[int, bool], str]:
     """`workshop check`'s verdict per step, and its closing message (exit 0: all done, 1: not)."""
-    result = subprocess.run(["workshop", "check"], cwd=lab, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        ["workshop", "check"], cwd=lab, env=env, capture_output=True, text=True, timeout=120
+    )
     output = result.stdout + result.stderr
     assert result.returncode == (0 if "Every step is done" in output else 1), output
     done = {
@@ -86,8 +88,15 @@ def play(tmp_path: Path, env: dict[str, str]) -> None:
 
     mistakes: dict[int, Callable[[], None]] = {
         1: lambda: no_git_identity(lab, env, tmp_path / "new-laptop"),
-        2: lambda: wrong_default_remote(lab, env, sh),
-        4: lambda: uncommitted_lock(lab, env, sh),
+        2: lambda: [
+            mistake(lab, env, sh) for mistake in (wrong_default_remote, remote_misnamed, remote_not_default)
+        ],
+        3: lambda: (stage_typo(lab, env, sh), missing_source_dependency(lab, env, sh)),
+        4: lambda: (
+            uncommitted_lock(lab, env, sh),
+            standardize_float64(lab, env),
+            reset_and_redo(lab, env, sh),
+        ),
         5: lambda: (missing_dependency(lab, env, sh), ignored_metrics(lab, env, sh)),
         6: lambda: checkout_without_dvc_checkout(lab, env, sh),
         8: lambda: uncommitted_dvc_file(lab, env, sh),
@@ -100,6 +109,9 @@ def play(tmp_path: Path, env: dict[str, str]) -> None:
         if step == 7:  # the forgotten push, seen from the teammate's clone (the README's block)
             assert "dvc pull failed, as expected" in outputs[1], outputs[1]
             assert "Step 5: " in outputs[1] and "forgot dvc push" in outputs[1], outputs[1]
+            listed = set(re.findall(r"name: (\S+)", outputs[1]))  # the files dvc pull says are missing
+            said = re.search(r"Step 5: (\d+) files? that dvc.lock names", outputs[1])
+            assert said and int(said.group(1)) == len(listed) > 0, outputs[1]  # the same count as DVC's
         assert_reached(lab, env, step)
         if step in mistakes:
             mistakes[step]()
@@ -117,8 +129,85 @@ def wrong_default_remote(lab: Path, env: dict[str, str], sh: Callable[..., str])
     sh("dvc remote add -d -f dvc-workshop gs://dvc-workshop-cache")
     assert_names(lab, env, 2, "the default remote is not under gs://dvc-workshop-cache")
     sh("git checkout .dvc/config && dvc remote add --local -d mine gs://dvc-workshop-cache/ada")
-    assert_names(lab, env, 2, "the remote is in .dvc/config.local, which git ignores")
-    sh("rm .dvc/config.local")
+    problem = "the remote is in .dvc/config.local, which git ignores: a teammate's clone would not have it"
+    fixed_by_its_hint(lab, env, sh, 2, problem)
+    sh("git checkout .dvc/config && rm -f .dvc/config.local")
+
+
+def fixed_by_its_hint(
+    lab: Path, env: dict[str, str], sh: Callable[..., str], step: int, problem: str
+) -> None:
+    """The check names `problem` in these very words, and its hint, run as printed, ends it."""
+    _, output = check(lab, env)
+    line = f"Step {step}: {problem}"
+    assert line in output.splitlines(), output
+    sh(output.split("\nHint: ", 1)[1].strip())
+    _, after = check(lab, env)
+    assert line not in after.splitlines(), after
+
+
+def remote_misnamed(lab: Path, env: dict[str, str], sh: Callable[..., str]) -> None:
+    sh("dvc remote rename dvc-workshop myremote")
+    fixed_by_its_hint(
+        lab, env, sh, 2, "the default remote is named myremote; the lab's commands call it dvc-workshop"
+    )
+    sh("git checkout .dvc/config")  # DVC may write the renamed sections in another order
+
+
+def remote_not_default(lab: Path, env: dict[str, str], sh: Callable[..., str]) -> None:
+    sh("dvc remote default --unset")
+    fixed_by_its_hint(
+        lab, env, sh, 2, "no default DVC remote (there is dvc-workshop: gs://dvc-workshop-cache/ada)"
+    )
+    sh("git checkout .dvc/config")
+
+
+def stage_typo(lab: Path, env: dict[str, str], sh: Callable[..., str]) -> None:
+    sh("sed -i 's/^  download_mnist:/  dowload_mnist:/' dvc.yaml")
+    fixed_by_its_hint(
+        lab, env, sh, 3, "dvc.yaml has no stage download_mnist, but a stage dowload_mnist: a typo?"
+    )
+
+
+def missing_source_dependency(lab: Path, env: dict[str, str], sh: Callable[..., str]) -> None:
+    """Found before any `dvc repro` or commit: the stage in dvc.yaml is enough to see it."""
+    sh("sed -i '/- ${download_mnist.source}$/d' dvc.yaml")
+    problem = (
+        "stage download_mnist does not list its source as a dependency: "
+        "DVC would not notice when the raw data changes"
+    )
+    fixed_by_its_hint(lab, env, sh, 3, problem)  # a whole dvc stage add -f line
+    assert "${download_mnist.source}" in (lab / "dvc.yaml").read_text()
+    sh("git checkout dvc.yaml")  # the README's order of dependencies, as dvc.lock has it
+
+
+def standardize_float64(lab: Path, env: dict[str, str]) -> None:
+    exercise = lab / "dvc_workshop/ml/transforms.py"
+    answer = exercise.read_text()
+    right = "return (images.astype(np.float32) - np.float32(mean)) / np.float32(std)"  # the README's
+    exercise.write_text(answer.replace(right, "return (images - mean) / std"))
+    assert_names(lab, env, 4, "standardize gives the right values as float64: return float32")
+    exercise.write_text(answer)
+
+
+def reset_and_redo(lab: Path, env: dict[str, str], sh: Callable[..., str]) -> None:
+    """`workshop reset 4` puts step 4 back (an uncommitted edit saved in git stash, not lost), the
+    steps before it untouched; `workshop solution 4` then does it again."""
+    exercise = lab / "dvc_workshop/ml/transforms.py"
+    edited = exercise.read_text() + "# my note\n"
+    exercise.write_text(edited)
+    reset = sh("workshop reset 4")
+    assert "dvc_workshop/ml/transforms.py are in git stash list" in reset, reset
+    assert "raise NotImplementedError" in exercise.read_text()
+    assert_names(lab, env, 4, "standardize in dvc_workshop/ml/transforms.py is not written yet")
+    done, _ = check(lab, env)
+    assert all(done[n] for n in (1, 2, 3)), done
+    assert "before workshop reset 4" in sh("git stash list")
+    sh("workshop solution 4")
+    assert_reached(lab, env, 4)
+    sh("git stash pop")  # the note comes back
+    assert exercise.read_text().endswith("# my note\n")
+    sh("git checkout dvc_workshop/ml/transforms.py")
 
 
 def overlapping_dvc_add(lab: Path, env: dict[str, str], sh: Callable[..., str]) -> None:

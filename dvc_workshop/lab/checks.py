@@ -17,6 +17,7 @@ from dvc_workshop.lab.stages import (
     check_pushed,
     check_stage,
     check_workspace,
+    stage_add_command,
 )
 from dvc_workshop.lab.state import Lab, Problem
 
@@ -66,9 +67,13 @@ def check_remote(lab: Lab) -> None:
     default, remotes = lab.remotes("repo")
     local_default, local_remotes = lab.remotes("local")
     if local_default or any(local_remotes.values()):  # credentials there are fine: no URL
+        local = next((name for name, url in local_remotes.items() if url), None)
+        url = local_remotes.get(local, "") if local else ""
+        url = url if url.startswith(f"{cache_url}/") else folder  # theirs, if it is in the cache bucket
+        fix = f"dvc remote remove --local {local}" if local else "dvc remote default --local --unset"
         raise Problem(
             "the remote is in .dvc/config.local, which git ignores: a teammate's clone would not have it",
-            "dvc remote remove --local <name>, then add it without --local (.dvc/config is committed)",
+            f"{fix} && dvc remote add -d -f dvc-workshop {url}",
         )
     if not default:
         if remotes:  # added without -d
@@ -93,18 +98,19 @@ def check_remote(lab: Lab) -> None:
 
 def check_download(lab: Lab) -> None:
     raw_source = f"{lab.room_buckets[1]}/mnist"
+    stage = lab.stages.get("download_mnist")
+    if stage is not None and "${download_mnist.source}" not in stage.get("deps", []):  # before any run
+        raise Problem(
+            "stage download_mnist does not list its source as a dependency: "
+            "DVC would not notice when the raw data changes",
+            stage_add_command(lab, "download_mnist", deps=("${download_mnist.source}",)),
+        )
     check_stage(lab, "download_mnist")
     source = str(lab.yaml_file("params.yaml").get("download_mnist", {}).get("source", ""))
     if source.rstrip("/") != raw_source:
         raise Problem(
             f"download_mnist.source in params.yaml is {source or 'empty'}, not the raw bucket {raw_source}",
             f"set it to {raw_source} (the sed line of lab step 3), then dvc repro and commit",
-        )
-    if "${download_mnist.source}" not in lab.stages["download_mnist"].get("deps", []):
-        raise Problem(
-            "stage download_mnist does not list its source as a dependency: "
-            "DVC would not notice when the raw data changes",
-            "add -d '${download_mnist.source}' (dvc stage add -f with the same options and it)",
         )
 
 
@@ -130,7 +136,7 @@ def check_train_evaluate(lab: Lab) -> None:
     if "reports/metrics.json" not in lab.outputs("evaluate", kinds=("metrics",)):
         raise Problem(
             "stage evaluate does not declare reports/metrics.json as metrics: dvc metrics show finds nothing",
-            "declare it with -M reports/metrics.json (dvc stage add -f)",
+            stage_add_command(lab, "evaluate", metrics=("reports/metrics.json",)),
         )
     if lab.run("git", "check-ignore", "-q", "reports/metrics.json").returncode == 0:
         raise Problem(
@@ -221,4 +227,6 @@ def check_housekeeping(lab: Lab) -> None:
     dependencies = {dep.get("md5") for stage in lab.locked.values() for dep in stage.get("deps", [])}
     unused = [head + tail for head, tail in removed if head + tail not in dependencies]
     if unused:  # DVC's own count, that listing included: dvc gc -w removes it too
-        raise Problem(f"the local cache holds {len(removed)} objects the workspace does not use", "dvc gc -w -f")
+        raise Problem(
+            f"the local cache holds {len(removed)} objects the workspace does not use", "dvc gc -w -f"
+        )

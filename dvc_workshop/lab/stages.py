@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import posixpath
 import re
+import shlex
 
 from dvc_workshop.lab.imports import listed, modules_run_by
 from dvc_workshop.lab.state import Lab, Problem
@@ -29,6 +30,39 @@ STAGE_INPUTS = {
     "evaluate": ["models/model.keras", "data/preprocess"],
 }
 COMMIT_HINT = "git add dvc.yaml dvc.lock params.yaml '*.gitignore' && git commit -m \"Stage ...\""
+
+
+# dvc stage add's flag for each kind of output, cached or not (`cache: false`).
+OUTPUT_FLAGS = {"outs": ("-o", "-O"), "metrics": ("-m", "-M"), "plots": ("--plots", "--plots-no-cache")}
+
+
+def stage_add_command(
+    lab: Lab, name: str, deps: tuple[str, ...] = (), outs: tuple[str, ...] = (), metrics: tuple[str, ...] = ()
+) -> str:
+    """The `dvc stage add -f` line that redefines stage `name` as dvc.yaml has it, plus `deps`
+    and `outs`, and with `metrics` declared as metrics (not cached, for git): a hint to run as printed."""
+    stage = lab.stages[name]
+    args = ["dvc", "stage", "add", "-f", "-n", name]
+    for entry in stage.get("params", []):
+        sections = (
+            [entry]
+            if isinstance(entry, str)
+            else [f"{file}:{','.join(keys)}" for file, keys in entry.items()]
+        )
+        args += [flag for section in sections for flag in ("-p", section)]
+    args += [flag for dep in [*map(str, stage.get("deps", [])), *deps] for flag in ("-d", dep)]
+    for kind, (cached, uncached) in OUTPUT_FLAGS.items():
+        for entry in stage.get(kind, []):
+            path, options = next(iter(entry.items())) if isinstance(entry, dict) else (str(entry), {})
+            if path in metrics:
+                continue
+            args += [cached if (options or {}).get("cache", True) else uncached, path]
+    args += [flag for path in outs for flag in ("-o", path)]
+    args += [flag for path in metrics for flag in ("-M", path)]
+    command = stage.get("cmd", "")
+    return (
+        shlex.join(args) + " " + shlex.quote(" ".join(command) if isinstance(command, list) else str(command))
+    )
 
 
 def overlaps(a: str, b: str) -> bool:
@@ -52,7 +86,7 @@ def check_stage(lab: Lab, name: str) -> None:
         if near:
             raise Problem(
                 f"dvc.yaml has no stage {name}, but a stage {near[0]}: a typo?",
-                f"in dvc.yaml, rename the stage {near[0]}: to {name}:, then dvc repro",
+                f"sed -i.bak 's/^  {near[0]}:/  {name}:/' dvc.yaml && rm dvc.yaml.bak",
             )
         raise Problem(
             f"dvc.yaml has no stage {name}", f"dvc stage add -n {name} ... (the README's lab steps)"
@@ -64,19 +98,22 @@ def check_stage(lab: Lab, name: str) -> None:
             raise Problem(
                 f"stage {name} does not list {path} as a dependency: "
                 "a change to it would not rerun the stage",
-                f"add -d {path} (dvc stage add -f with the same options and it, or edit dvc.yaml)",
+                stage_add_command(lab, name, deps=(path,)),
             )
     for needed in STAGE_INPUTS[name]:
         if needed not in deps:
             raise Problem(
                 f"stage {name} does not list {needed} as a dependency: DVC would not rerun it when "
                 "that changes, and dvc dag draws it apart",
-                f"add -d {needed} (dvc stage add -f with the same options and it, or edit dvc.yaml)",
+                stage_add_command(lab, name, deps=(needed,)),
             )
     for out in STAGE_OUTPUTS[name]:
         if out not in lab.outputs(name):
             raise Problem(
-                f"stage {name} does not declare {out} as an output", "add it (-o, or -M for metrics)"
+                f"stage {name} does not declare {out} as an output",
+                stage_add_command(
+                    lab, name, **({"metrics": (out,)} if out.endswith(".json") else {"outs": (out,)})
+                ),
             )
     # 3. Run, and its outputs in the workspace are the ones dvc.lock records.
     if not (lab.root / "dvc.lock").exists():

@@ -154,9 +154,14 @@ def gaps(name: str, entry: dict, files: list[dict], alternative: bool = False) -
 
 
 def alternative_gaps(entries: dict[str, dict]) -> list[str]:
-    """Each (Python, system) gets exactly one package of each group of `ALTERNATIVES`."""
+    """Each (Python, system) gets exactly one package of each group of `ALTERNATIVES`, all of
+    them at one version."""
     problems = []
     for group in ALTERNATIVES:
+        locked = {name: entries[name]["version"] for name in group if name in entries}
+        if len(set(locked.values())) > 1:
+            pins = " and ".join(f"{name}{version}" for name, version in locked.items())
+            problems.append(f"{pins}: one version for every system")
         for python in PYTHONS:
             for system in SYSTEMS:
                 chosen = [

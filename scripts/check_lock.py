@@ -6,8 +6,9 @@ without an error, and a package with no wheel for some system would need a compi
 For each locked package this asks the package index (its JSON simple API) which files carry
 the lock's hashes, and checks that every (Python, system) pair below gets one of them. A
 package the Pipfile's markers give to some systems only is one of `ALTERNATIVES`: each pair
-gets exactly one of its group. Then it prints what `pipenv sync` (without --dev) downloads
-on each system, from the lock and the index's file sizes:
+gets exactly one of its group. Path entries (the project itself, editable) are not on the index.
+Then it prints what `pipenv sync` (without --dev) downloads on each system, from the lock and
+the index's file sizes:
 
     pipenv run python scripts/check_lock.py        # about 20 s; exit 1 and one line per gap
     git show main:Pipfile.lock | pipenv run python scripts/check_lock.py -    # another lock
@@ -179,7 +180,7 @@ def downloads(lock: dict, files: dict[str, list[dict]], python: tuple[int, int])
     for system in SYSTEMS:
         sizes = {}
         for name, entry in lock["default"].items():
-            if not installed(entry, python, system):
+            if "path" in entry or not installed(entry, python, system):
                 continue
             file = chosen_file(entry, files[name], python, system)
             sizes[name] = file["size"] if file else 0
@@ -197,7 +198,12 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     lock = json.loads(sys.stdin.read() if arguments.lock == "-" else Path(arguments.lock).read_text())
     index_url = lock["_meta"]["sources"][0]["url"]
-    entries = {name: entry for section in ("default", "develop") for name, entry in lock[section].items()}
+    entries = {
+        name: entry
+        for section in ("default", "develop")
+        for name, entry in lock[section].items()
+        if "path" not in entry  # the project itself, from its source tree
+    }
     with ThreadPoolExecutor(max_workers=8) as pool:
         files = dict(zip(entries, pool.map(lambda name: index_files(index_url, name), entries), strict=True))
     alternatives = {name for group in ALTERNATIVES for name in group}

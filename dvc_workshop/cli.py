@@ -32,9 +32,9 @@ class WorkshopApp(typer.Typer):
     """The project's typer app (each stage's, the lab's): errors an attendee can fix in one line.
 
     A WorkshopError (or the lab's unwritten exercise, NotImplementedError) becomes `error: ...`
-    on stderr and exit status 1 (or `error_status`), and so does a failed read or write (a full disk, a folder that
-    is not writable), naming the path; `--verbose`, anywhere on the command line, shows the
-    traceback.
+    on stderr and exit status 1 (or `error_status`), and so does a failed read or write (a full
+    disk, a folder that is not writable), naming the path; `--verbose`, anywhere on the command
+    line, shows the traceback.
     """
 
     def __init__(self, error_status: int = 1, **settings: Any) -> None:

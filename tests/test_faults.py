@@ -388,7 +388,7 @@ def test_start_copies_committed_files_only(tmp_path: Path) -> None:
 def test_start_refuses_a_folder_that_cannot_hold_a_lab(tmp_path: Path, folder: str, message: str) -> None:
     reference = copy_repo(tmp_path / "reference")
     result = start_lab(reference, folder, tmp_path)
-    assert_one_line_error(result, message)
+    assert_one_line_error(result, message, status=2)
     assert not (reference / "inside").exists() and "??" not in git(reference, "status", "--porcelain")
 
 

@@ -109,7 +109,10 @@ def play(tmp_path: Path, env: dict[str, str]) -> None:
         if step == 7:  # the forgotten push, seen from the teammate's clone (the README's block)
             assert "dvc pull failed, as expected" in outputs[1], outputs[1]
             assert "Step 5: " in outputs[1] and "forgot dvc push" in outputs[1], outputs[1]
-            listed = set(re.findall(r"name: (\S+)", outputs[1]))  # the files dvc pull says are missing
+            failed = re.search(
+                r"Checkout failed for following targets:\n(.*?)\nIs your cache", outputs[1], re.S
+            )
+            listed = set(failed.group(1).split()) if failed else set()  # what dvc pull could not bring
             said = re.search(r"Step 5: (\d+) files? that dvc.lock names", outputs[1])
             assert said and int(said.group(1)) == len(listed) > 0, outputs[1]  # the same count as DVC's
         assert_reached(lab, env, step)

@@ -35,6 +35,7 @@ DOC_PAGES = (
     "docs/experiments.md",
     "docs/performance.md",
     "docs/troubleshooting.md",
+    "docs/facilitator.md",
     "CONTRIBUTING.md",
 )
 SKIPPED_TAGS = {"skip-ci", "tests", "stage-add", "lab-start", "lab"}

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from dvc_workshop.data.sources import IDX_FILES
 from dvc_workshop.lab.emulator import Emulator
+from dvc_workshop.lab.room import RAW_FILES
 
 from .conftest import copy_repo, digests, pipenv_env
 from .test_remote import free_port
@@ -55,6 +57,7 @@ def room(tmp_path_factory: pytest.TempPathFactory):
 
 def test_room_create_is_idempotent_and_refuses_bad_names(room) -> None:
     root, reference, env = room
+    assert tuple(name for pair in IDX_FILES.values() for name in pair) == RAW_FILES  # room.py's copy
     made = sh([*LAB, "room", "create", RAW, CACHE], reference, env)
     assert "MD5 verified; 4 uploaded, 0 there already" in made, made
     assert f"pipenv run workshop start ../my-lab --room {CACHE} --name <their-name>" in made
@@ -97,6 +100,14 @@ def test_thirty_attendees_at_their_steps(room) -> None:
         verdict = sh([*LAB, "check"], lab, env, ok=(1,))
         assert f"(The room at {CACHE}" not in verdict, verdict  # the record was written
 
+    # A room that cannot be written (gone, no access): the check is the same, with one line more.
+    lost = root / "attendee-01" / "my-lab"
+    sh(["git", "config", "workshop.room", "gs://acme-gone-cache"], lost, env)
+    verdict = sh([*LAB, "check"], lost, env, ok=(1,))
+    assert "(The room at gs://acme-gone-cache did not get this check: it is on your laptop only.)" in verdict
+    assert "Step 2: no default DVC remote" in verdict, verdict
+    sh(["git", "config", "workshop.room", CACHE], lost, env)
+
     shown = json.loads(sh([*LAB, "room", "show", CACHE, "--json"], reference, env))
     assert {a["name"]: a["steps_done"] for a in shown} == expected
     assert {a["name"]: a["step"] for a in shown} == {name: len(done) + 1 for name, done in expected.items()}
@@ -119,6 +130,10 @@ def test_thirty_attendees_at_their_steps(room) -> None:
     sh([sys.executable, "-m", "dvc", "gc", "-w", "-c", "-f"], ada, env)
     assert len(json.loads(sh([*LAB, "room", "show", CACHE, "--json"], reference, env))) == 30
     assert "in sync" in sh([sys.executable, "-m", "dvc", "status", "-c"], ada, env)
+    sh([sys.executable, "-m", "dvc", "exp", "run", "-q", "-n", "one-epoch", "-S", "train.epochs=1"], ada, env)
+    sh([sys.executable, "-m", "dvc", "exp", "push", "origin", "one-epoch"], ada, env)
+    assert "in sync" in sh([sys.executable, "-m", "dvc", "status", "-c"], ada, env)
+    assert len(json.loads(sh([*LAB, "room", "show", CACHE, "--json"], reference, env))) == 30
     made = sh([*LAB, "room", "create", RAW, CACHE], reference, env)  # the room's own record is there
     assert "0 uploaded, 4 there already" in made
 

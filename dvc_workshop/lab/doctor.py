@@ -171,7 +171,7 @@ def room_items(cache_url: str) -> list[Item]:
         bucket, _, prefix = record["source"].removeprefix("gs://").partition("/")
         blobs = room.client().list_blobs(bucket, prefix=f"{prefix}/", retry=room.retry(5), timeout=5)
         names = {blob.name.rpartition("/")[2] for blob in blobs}
-        if missing := sorted({name for pair in room.IDX_FILES.values() for name in pair} - names):
+        if missing := sorted(set(room.RAW_FILES) - names):
             fix = f"the facilitator runs: workshop room create {record['raw']} {record['cache']}"
             raise Red(f"{record['source']} lacks {', '.join(missing)}", fix)
         return f"reads the four MNIST files in {record['source']}"

@@ -19,10 +19,13 @@ import re
 from pathlib import Path
 
 from dvc_workshop.cli import WorkshopError
-from dvc_workshop.data.sources import IDX_FILES
 
 RECORDS = ".workshop-room"  # the room's folder in the cache bucket, beside the attendees' remotes
 RAW_PREFIX = "mnist"
+# The four files of dvc_workshop.data.sources.IDX_FILES, not imported from there: that module
+# loads pandas, and every check in a room imports this one.
+RAW_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+             "t10k-labels-idx1-ubyte.gz")  # fmt: skip
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")  # an attendee's folder in the cache bucket
 BUCKET = re.compile(r"[a-z0-9][a-z0-9_.-]{1,61}[a-z0-9]")  # GCS's naming rules, in short
 CREDENTIALS_FIX = "gcloud auth application-default login (or start the emulator: pipenv run emulator)"
@@ -99,7 +102,7 @@ def raw_files(mnist: Path | None) -> dict[str, bytes]:
             raw_mnist(None, reference / "sources/mnist-sample.yaml", reference / "params.yaml")
         )
     load_idx(str(mnist))  # each file there, gzip, IDX, images and labels paired: MNIST, not a stray file
-    return {name: (mnist / name).read_bytes() for pair in IDX_FILES.values() for name in pair}
+    return {name: (mnist / name).read_bytes() for name in RAW_FILES}
 
 
 def create_room(raw_url: str, cache_url: str, mnist: Path | None, project: str | None) -> dict:

@@ -81,7 +81,7 @@ PAGE = """<!doctype html>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 1.5rem; background: #fafafa; }}
 h1 {{ font-size: 1.6rem; margin: 0 0 1rem; }}
-.grid {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(15rem, 1fr)); gap: .7rem; }}
+.grid {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(13rem, 1fr)); gap: .6rem; }}
 .tile {{ background: white; border-left: .5rem solid #2e7d32; border-radius: .3rem; padding: .6rem .8rem;
          box-shadow: 0 1px 3px #0002; }}
 .tile.slow {{ border-color: #f9a825; }} .tile.stuck {{ border-color: #c62828; }}
@@ -89,21 +89,22 @@ h1 {{ font-size: 1.6rem; margin: 0 0 1rem; }}
 .name {{ font-weight: 600; font-size: 1.15rem; }}
 .bar {{ display: flex; gap: 2px; margin: .35rem 0; }}
 .bar span {{ flex: 1; height: .5rem; background: #ddd; }} .bar span.on {{ background: #2e7d32; }}
-.step, .problem, .time {{ font-size: .9rem; }} .problem {{ color: #555; }}
-ol {{ font-size: 1rem; }}
+.step {{ font-size: .9rem; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }}
+.problem {{ font-size: .85rem; color: #555; display: -webkit-box; -webkit-line-clamp: 2;
+            -webkit-box-orient: vertical; overflow: hidden; }}
+ol {{ font-size: 1rem; margin: 0 0 1rem; }}
 </style></head><body>
 <h1>Room {room}: {count} attendees, {done} done <small>({stamp} UTC, refreshes every {refresh} s)</small></h1>
+<ol>{problems}</ol>
 <div class="grid">
 {tiles}
 </div>
-<h2>Most common problems now</h2>
-<ol>{problems}</ol>
 </body></html>
 """
 
 TILE = """<div class="tile {kind}" data-name="{name}" data-steps="{steps}">
 <div class="name">{name}</div><div class="bar">{bar}</div>
-<div class="step">{step}</div><div class="time">{time}</div><div class="problem">{problem}</div></div>"""
+<div class="step">{step}</div><div class="problem" title="{problem}">{problem}</div></div>"""
 
 
 def page(cache_url: str, attendees: list[dict], refresh: int = 10, now: datetime | None = None) -> str:
@@ -122,13 +123,12 @@ def page(cache_url: str, attendees: list[dict], refresh: int = 10, now: datetime
                 name=html.escape(str(a.get("name"))),
                 steps=" ".join(map(str, done)),
                 bar="".join(f'<span class="{"on" if s.number in done else ""}"></span>' for s in STEPS),
-                step=html.escape(f"step {step}: {title}" if step else "all done"),
-                time=f"on it for {duration(minutes)}" if step else "",
+                step=html.escape(f"step {step}, {duration(minutes)}: {title}" if step else "all done"),
                 problem=html.escape(a.get("problem") or ""),
             )
         )
     problems = "".join(
-        f"<li>{count} &times; {html.escape(p)}</li>" for count, p in common_problems(attendees)
+        f"<li>{count} &times; {html.escape(p)}</li>" for count, p in common_problems(attendees, 3)
     )
     return PAGE.format(
         refresh=refresh,
@@ -137,5 +137,5 @@ def page(cache_url: str, attendees: list[dict], refresh: int = 10, now: datetime
         done=sum(a.get("step") is None for a in attendees),
         stamp=f"{now:%H:%M:%S}",
         tiles="\n".join(tiles),
-        problems=problems or "<li>none</li>",
+        problems=problems,
     )

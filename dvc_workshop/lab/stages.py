@@ -173,10 +173,12 @@ def check_workspace(lab: Lab, name: str) -> None:
         path: state for change in changes for path, state in change.get("changed outs", {}).items()
     }
     if {"not in cache", "deleted"} & set(changed_outs.values()):
-        missing = [path for path, state in lab.cloud_status.items() if state == "missing"]
-        if missing:
+        if "missing" in lab.cloud_status.values():  # in neither the local cache nor the remote
+            # Counted as dvc pull counts them: every output not here, less those the remote has
+            # ("deleted" in `dvc status -c`); a folder whose listing is missing counts once.
+            nowhere = [path for path in absent_outputs(lab) if lab.cloud_status.get(path) != "deleted"]
             raise Problem(
-                f"{count(missing)} that dvc.lock names are neither here nor in the remote: "
+                f"{count(nowhere)} that dvc.lock names are neither here nor in the remote: "
                 "whoever committed them forgot dvc push",
                 "ask them to run dvc push (git push does not send data), then dvc pull",
             )
@@ -192,6 +194,18 @@ def check_workspace(lab: Lab, name: str) -> None:
     if lab.workspace_status.get(name):
         changed = ", ".join(sorted(changed_deps)) or "its command"
         raise Problem(f"{name} changed since its last run ({changed})", "dvc repro, then commit dvc.lock")
+
+
+def absent_outputs(lab: Lab) -> list[str]:
+    """Every stage's outputs that `dvc status` finds neither in the workspace nor in the cache."""
+    return sorted(
+        path
+        for changes in lab.workspace_status.values()
+        for change in changes
+        if isinstance(change, dict)
+        for path, state in change.get("changed outs", {}).items()
+        if state in ("not in cache", "deleted")
+    )
 
 
 def check_pushed(lab: Lab, outputs: list[str]) -> None:

@@ -32,17 +32,39 @@ class Lab:
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
+        self.started: dict[tuple[str, ...], subprocess.Popen[str]] = {}  # commands already running
+
+    def start(self, *args: str) -> None:
+        """Start a command now, to run beside the checks until its answer is asked for (run):
+        the `dvc status` calls take most of a check, and do not wait for each other."""
+        if args not in self.started:
+            self.started[args] = subprocess.Popen(args, cwd=self.root, text=True,
+                                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+
+    def stop(self) -> None:
+        """End what was started and never asked for (a check stopped at an earlier step)."""
+        for process in self.started.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait()
 
     def run(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        """A command in the lab, with a time limit: a remote that stops answering is a Problem."""
+        """A command in the lab (or its answer, if started), with a time limit: a remote that
+        stops answering is a Problem."""
+        process = self.started.pop(args, None) or subprocess.Popen(
+            args, cwd=self.root, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
         try:
-            return subprocess.run(args, cwd=self.root, capture_output=True, text=True, timeout=timeout)
+            stdout, stderr = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
             command = " ".join(["dvc", *args[3:]] if args[1:3] == ("-m", "dvc") else args)
             raise Problem(
                 f"{command} did not answer within {timeout:.0f} s",
                 "is the emulator still running (its terminal)? Start it again, then check again",
             ) from None
+        return subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
 
     def git(self, *args: str) -> str:
         """git's output, or "" where git says no (no such tag, no upstream...)."""
@@ -52,9 +74,16 @@ class Lab:
     def dvc(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         return self.run(sys.executable, "-m", "dvc", *args, timeout=timeout)
 
-    def dvc_json(self, *args: str) -> Any:
+    def start_dvc_status(self, cloud: bool = True) -> None:
+        """`dvc status`, and `dvc status -c` where there is a remote, started for the checks to come."""
+        if (self.root / "dvc.lock").exists() or any(self.root.glob("*.dvc")):
+            self.start(sys.executable, "-m", "dvc", "status", "--json")
+            if cloud and "remote" in (self.root / ".dvc/config").read_text(errors="replace"):
+                self.start(sys.executable, "-m", "dvc", "status", "--cloud", "--json")
+
+    def dvc_json(self, *args: str, timeout: float = 60) -> Any:
         """A `dvc ... --json` answer; a failure is a Problem carrying DVC's own error line."""
-        result = self.dvc(*args, "--json")
+        result = self.dvc(*args, "--json", timeout=timeout)
         if result.returncode != 0:
             errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR")]
             raise Problem(f"dvc {args[0]} fails: {(errors or ['(no message)'])[-1]}", DVC_FAILS_HINT)
@@ -113,7 +142,7 @@ class Lab:
 
     @cached_property
     def cloud_status(self) -> dict[str, str]:
-        return self.dvc_json("status", "--cloud")
+        return self.dvc_json("status", "--cloud", timeout=CLOUD_TIMEOUT)
 
     @cached_property
     def dvc_files(self) -> dict[str, list[str]]:
@@ -210,3 +239,4 @@ def stage_table(document: dict, name: str) -> dict[str, dict]:
 
 
 DVC_FAILS_HINT = "run that dvc command yourself to see its whole message"
+CLOUD_TIMEOUT = 10  # seconds for `dvc status -c`: well over its usual time, under an attendee's patience

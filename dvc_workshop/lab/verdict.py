@@ -42,20 +42,27 @@ def check_steps(lab: Lab, show: bool = True) -> Verdict:
     """Each step checked in order (the table printed if `show`); after a step 1 not done (no git
     identity, no buckets) the others are not checked: each of them would fail the same way."""
     verdict = Verdict([], None, None)
-    for step in STEPS:
-        if verdict.step and verdict.step.number == 1:
-            state = "not checked"
-        else:
-            try:
-                step.check(lab)
-                state = "done"
-                verdict.done.append(step.number)
-            except Problem as problem:
-                state = "not done"
-                if verdict.step is None:
-                    verdict.step, verdict.problem = step, problem
-        if show:
-            print(f"{step.number:>2}  {step.title:<40} {state}")
+    labs = [lab, *([lab.teammate] if lab.teammate else [])]
+    for each in labs:  # DVC's answers, all started at once: they are most of a check's time
+        each.start_dvc_status(cloud=each is lab)
+    try:
+        for step in STEPS:
+            if verdict.step and verdict.step.number == 1:
+                state = "not checked"
+            else:
+                try:
+                    step.check(lab)
+                    state = "done"
+                    verdict.done.append(step.number)
+                except Problem as problem:
+                    state = "not done"
+                    if verdict.step is None:
+                        verdict.step, verdict.problem = step, problem
+            if show:
+                print(f"{step.number:>2}  {step.title:<40} {state}", flush=True)
+    finally:
+        for each in labs:
+            each.stop()
     return verdict
 
 

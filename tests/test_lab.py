@@ -101,6 +101,14 @@ def test_check_and_solution_of_the_first_steps(
     assert run([*lab_command, "check", "1"], cwd=lab, **env).stdout == before  # step 1 done: exit 0
     assert run([*lab_command, "check", "2"], cwd=lab, check=False, **env).returncode == 1
     assert "Step 2: no default DVC remote" in before and "Hint: dvc remote add -d dvc-workshop" in before
+    # Hints one at a time, the check's own first, the answer last (rustlings' way).
+    first = run([*lab_command, "hint"], cwd=lab, **env).stdout
+    assert "Hint 1 of 4: for the problem the last check found: dvc remote add -d dvc-workshop" in first, first
+    assert "Hint 2" not in first and "hint 2 again shows the next one" in first
+    for _ in range(3):
+        last = run([*lab_command, "hint"], cwd=lab, **env).stdout
+    assert "Hint 4 of 4: the README's section 'Lab step 2: Your remote'" in last, last
+    assert "workshop solution 2 runs them" in last
     solved = run([*lab_command, "solution", "2"], cwd=lab, **env)
     assert "$ dvc remote add -d dvc-workshop gs://dvc-workshop-cache/ada" in solved.stdout
     after = run([*lab_command, "check", "2"], cwd=lab, **env).stdout

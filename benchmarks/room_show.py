@@ -84,7 +84,7 @@ def main() -> None:
                 timings = measure(cache, options.runs)
                 listing, reading, as_json, table = timings
                 verdict = "met" if max(as_json, table) <= TARGETS.get(size, 5.0) else "MISSED"
-                print(f"{size:>9}  {listing:>8.2f}s  {reading:>7.2f}s  {as_json:>6.2f}s  {table:>6.2f}s  "
+                print(f"{size:>9}  {listing:>8.3f}s  {reading:>7.3f}s  {as_json:>6.2f}s  {table:>6.2f}s  "
                       f"<= {TARGETS.get(size, 5.0):.0f} s {verdict}")  # fmt: skip
         finally:
             emulator.stop()

@@ -102,11 +102,13 @@ def test_thirty_attendees_at_their_steps(room) -> None:
 
     # A room that cannot be written (gone, no access): the check is the same, with one line more.
     lost = root / "attendee-01" / "my-lab"
-    sh(["git", "config", "workshop.room", "gs://acme-gone-cache"], lost, env)
+    room_file = (lost / "workshop-room.yaml").read_text()
+    assert f"cache: {CACHE}\nraw: {RAW}\n" in room_file  # committed: a teammate's clone has it too
+    (lost / "workshop-room.yaml").write_text(room_file.replace(CACHE, "gs://acme-gone-cache"))
     verdict = sh([*LAB, "check"], lost, env, ok=(1,))
     assert "(The room at gs://acme-gone-cache did not get this check: it is on your laptop only.)" in verdict
     assert "Step 2: no default DVC remote" in verdict, verdict
-    sh(["git", "config", "workshop.room", CACHE], lost, env)
+    (lost / "workshop-room.yaml").write_text(room_file)
 
     shown = json.loads(sh([*LAB, "room", "show", CACHE, "--json"], reference, env))
     assert {a["name"]: a["steps_done"] for a in shown} == expected

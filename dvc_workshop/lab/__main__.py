@@ -53,7 +53,9 @@ def start(
         print(f"(The lab holds {REFERENCE.name}'s last commit: its uncommitted changes were not copied.)")
     lab = os.path.relpath(folder.resolve())
     print(f"Your lab is {lab} (origin: {os.path.relpath(origin)}). Next, from this folder (lab step 1):")
-    if joined:
+    if joined and (emulator := os.environ.get("STORAGE_EMULATOR_HOST")):
+        first = f"keep the emulator that serves the room running ({emulator})"
+    elif joined:
         first = "once, with the account your facilitator gave access: gcloud auth application-default login"
     else:
         first = "in a second terminal: pipenv run emulator  (real GCS: gcloud auth application-default login)"
@@ -62,6 +64,9 @@ def start(
     print(f"  3. then: cd {lab} && workshop check")
     if joined:
         print(f"Your remote, in lab step 2: dvc remote add -d dvc-workshop {joined['cache']}/{name}")
+        print(
+            f"The raw data, in lab step 3: {joined['source']} (where the README says gs://dvc-workshop-raw/mnist)"
+        )
 
 
 def fingerprint(root: Path) -> list[tuple[str, int, int]]:

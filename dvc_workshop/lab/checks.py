@@ -103,7 +103,7 @@ def check_download(lab: Lab) -> None:
         raise Problem(
             "stage download_mnist does not list its source as a dependency: "
             "DVC would not notice when the raw data changes",
-            stage_add_command(lab, "download_mnist", deps=("${download_mnist.source}",)),
+            stage_add_command(lab, "download_mnist", add=(("-d", "${download_mnist.source}"),)),
         )
     check_stage(lab, "download_mnist")
     source = str(lab.yaml_file("params.yaml").get("download_mnist", {}).get("source", ""))
@@ -116,7 +116,7 @@ def check_download(lab: Lab) -> None:
 
 def check_standardize(lab: Lab) -> None:
     """The exercise: the lab's own `standardize`, run from its file on a tiny batch."""
-    verdict = try_standardize(lab.root / EXERCISE)
+    verdict = try_standardize(lab, lab.root / EXERCISE)
     if verdict["state"] == "unwritten":
         raise Problem(f"standardize in {EXERCISE} is not written yet")  # the hint: the step's own
     if verdict["state"] == "wrong":
@@ -132,11 +132,21 @@ def check_preprocess(lab: Lab) -> None:
 
 def check_train_evaluate(lab: Lab) -> None:
     check_stage(lab, "train")
+    if "reports/metrics.json" in lab.outputs("evaluate", kinds=("outs",)):  # said before any run or commit
+        raise Problem(
+            "stage evaluate declares reports/metrics.json with -o: DVC would cache it and keep it out of "
+            "git, and dvc metrics show would find nothing",
+            stage_add_command(
+                lab, "evaluate", add=(("-M", "reports/metrics.json"),), drop=("reports/metrics.json",)
+            ),
+        )
     check_stage(lab, "evaluate")
     if "reports/metrics.json" not in lab.outputs("evaluate", kinds=("metrics",)):
         raise Problem(
             "stage evaluate does not declare reports/metrics.json as metrics: dvc metrics show finds nothing",
-            stage_add_command(lab, "evaluate", metrics=("reports/metrics.json",)),
+            stage_add_command(
+                lab, "evaluate", add=(("-M", "reports/metrics.json"),), drop=("reports/metrics.json",)
+            ),
         )
     if lab.run("git", "check-ignore", "-q", "reports/metrics.json").returncode == 0:
         raise Problem(
@@ -199,6 +209,8 @@ def check_dvc_add(lab: Lab) -> None:
 
 
 def check_experiments(lab: Lab) -> None:
+    if not lab.git("for-each-ref", "refs/exps") and not lab.git("ls-remote", "origin", "refs/exps/*"):
+        raise Problem("no experiment yet", "dvc exp run -n dropout-04 -S train.dropout=0.4")
     if not lab.git("ls-remote", "origin", "refs/exps/*"):
         raise Problem(
             "no experiment in origin: git push does not send experiments", "dvc exp push origin <name>"

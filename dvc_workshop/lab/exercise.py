@@ -8,9 +8,12 @@ their message, no frames of this tool.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dvc_workshop.lab.state import Lab
 
 TIME_LIMIT_S = 10
 
@@ -56,13 +59,14 @@ print(json.dumps(verdict))
 """
 
 
-def try_standardize(file: Path) -> dict[str, str]:
+def command(file: Path) -> tuple[str, ...]:
+    return (sys.executable, "-c", CHILD, str(file))
+
+
+def try_standardize(lab: Lab, file: Path) -> dict[str, str]:
     """The verdict on `standardize` in `file`: state right, unwritten, wrong or error (with a message)."""
-    try:
-        child = subprocess.run(
-            [sys.executable, "-c", CHILD, str(file)], capture_output=True, text=True, timeout=TIME_LIMIT_S
-        )
-    except subprocess.TimeoutExpired:
+    child = lab.answer(*command(file), timeout=TIME_LIMIT_S)  # started early by the check, if it could
+    if child is None:
         return {"state": "error", "message": f" did not return within {TIME_LIMIT_S} s (an endless loop?)"}
     lines = child.stdout.strip().splitlines()
     try:

@@ -9,6 +9,7 @@ nowhere else (a teammate's unpushed commits, experiments not in origin) stops it
 
 from __future__ import annotations
 
+import posixpath
 from io import StringIO
 
 from dvc_workshop.cli import WorkshopError
@@ -72,13 +73,40 @@ def reset_remote(lab: Lab) -> list[str]:
     return [".dvc/config"]
 
 
+def remove_stages(lab: Lab, names: list[str]) -> list[str]:
+    """The stages out of dvc.yaml and dvc.lock, and their outputs out of the .gitignore files DVC
+    wrote, as `dvc remove` does (which refuses a stage with `${...}` in it); the data stays.
+    Everything is read before anything is written."""
+    from ruamel.yaml import YAML
+
+    yaml, writes = YAML(), {}  # round trip: comments and order kept
+    for file in ("dvc.yaml", "dvc.lock"):
+        if (lab.root / file).exists():
+            document = yaml.load((lab.root / file).read_text()) or {}
+            for name in names:
+                document.get("stages", {}).pop(name, None)
+            text = StringIO()
+            yaml.dump(document, text)
+            writes[file] = text.getvalue()
+    for out in (out for name in names for out in lab.outputs(name, cached_only=True)):
+        folder, base = posixpath.split(out)
+        ignore = posixpath.join(folder, ".gitignore")
+        lines = writes.get(ignore, (lab.root / ignore).read_text() if (lab.root / ignore).exists() else "")
+        writes[ignore] = "".join(
+            line for line in lines.splitlines(keepends=True) if line.strip() != f"/{base}"
+        )
+    for file, text in writes.items():
+        if file.endswith(".gitignore") and not text.strip():
+            (lab.root / file).unlink(missing_ok=True)  # DVC's own, now empty
+        else:
+            (lab.root / file).write_text(text)
+    return list(writes)
+
+
 def reset_stages(lab: Lab, step: int) -> list[str]:
     """The step's stages out of dvc.yaml and dvc.lock (their data stays in the workspace), and
     what else the step changed back to the start: the raw source, the exercise."""
-    touched = ["dvc.yaml", "dvc.lock", *lab.git("ls-files", "*.gitignore").split()]
-    for stage in STAGES[step]:
-        if stage in lab.stages:
-            must(lab, "dvc", "remove", stage)
+    touched = remove_stages(lab, [name for name in STAGES[step] if name in lab.stages])
     if step == 3:
         from ruamel.yaml import YAML
 

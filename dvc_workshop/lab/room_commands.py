@@ -62,12 +62,16 @@ def join(
     lab: Annotated[Path, typer.Option(help="The lab repository (or any folder inside it).")] = Path("."),
 ) -> None:
     """Join a room with a lab made without --room: its checks then follow the room's buckets."""
-    from dvc_workshop.lab.start import join_room
+    from dvc_workshop.lab.start import join_room, write_room_file
+    from dvc_workshop.lab.state import ROOM_FILE
     from dvc_workshop.lab.verdict import find_lab
 
     repo, joined = find_lab(lab), join_room(cache, name)  # both checked before anything is written
-    for key, value in (("room", joined["cache"]), ("raw", joined["raw"]), ("name", name)):
-        repo.run("git", "config", f"workshop.{key}", value)
+    write_room_file(repo.root, joined)
+    repo.run("git", "config", "workshop.name", name)
+    if repo.git("status", "--porcelain", "--", ROOM_FILE):  # committed: a teammate's clone follows the room
+        repo.run("git", "add", ROOM_FILE)
+        repo.run("git", "commit", "-q", "-m", f"Join room {joined['cache']}", "--", ROOM_FILE)
     print(f"{repo.root.name} is in room {joined['cache']} as {name}: each workshop check now tells the room.")
     print(f"Your remote: dvc remote add -d -f dvc-workshop {joined['cache']}/{name} (lab step 2)")
 

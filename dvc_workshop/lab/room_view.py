@@ -41,6 +41,10 @@ def common_problems(attendees: list[dict], top: int = 5) -> list[tuple[int, str]
     return [(count, problem) for problem, count in counts.most_common(top)]
 
 
+def attendees_count(count: int) -> str:
+    return f"{count} attendee{'' if count == 1 else 's'}"
+
+
 def duration(minutes: float) -> str:
     return f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.1f} h"
 
@@ -48,7 +52,11 @@ def duration(minutes: float) -> str:
 def table(cache_url: str, attendees: list[dict], now: datetime | None = None) -> str:
     now = now or datetime.now(timezone.utc)
     done = sum(a.get("step") is None for a in attendees)
-    lines = [f"Room {cache_url}: {len(attendees)} attendees, {done} done ({now:%H:%M:%S} UTC)", ""]
+    lines = [f"Room {cache_url}: {attendees_count(len(attendees))}, {done} done ({now:%H:%M:%S} UTC)", ""]
+    if not attendees:
+        lines.append(
+            f"No one yet: attendees join with workshop start ../my-lab --room {cache_url} --name <name>"
+        )
     lines.append(f"{'name':<16} {'done':>4}  {'on step':<34} {'for':>7}  problem")
     for a in in_order(attendees, now):
         step = a.get("step")
@@ -94,7 +102,7 @@ h1 {{ font-size: 1.6rem; margin: 0 0 1rem; }}
             -webkit-box-orient: vertical; overflow: hidden; }}
 ol {{ font-size: 1rem; margin: 0 0 1rem; }}
 </style></head><body>
-<h1>Room {room}: {count} attendees, {done} done <small>({stamp} UTC, refreshes every {refresh} s)</small></h1>
+<h1>Room {room}: {count}, {done} done <small>({stamp} UTC, refreshes every {refresh} s)</small></h1>
 <ol>{problems}</ol>
 <div class="grid">
 {tiles}
@@ -133,9 +141,15 @@ def page(cache_url: str, attendees: list[dict], refresh: int = 10, now: datetime
     return PAGE.format(
         refresh=refresh,
         room=html.escape(cache_url),
-        count=len(attendees),
+        count=attendees_count(len(attendees)),
         done=sum(a.get("step") is None for a in attendees),
         stamp=f"{now:%H:%M:%S}",
         tiles="\n".join(tiles),
-        problems=problems,
+        problems=problems
+        or (
+            ""
+            if attendees
+            else f"<li>No one yet: attendees join with workshop start ../my-lab --room "
+            f"{html.escape(cache_url)} --name &lt;name&gt;</li>"
+        ),
     )

@@ -22,6 +22,13 @@ STAGE_OUTPUTS = {
     "train": ["models/model.keras"],
     "evaluate": ["reports/metrics.json"],
 }
+# The section of params.yaml each stage reads (evaluate reads none).
+STAGE_PARAMS = {
+    "download_mnist": ["download_mnist"],
+    "preprocess": ["preprocess"],
+    "train": ["train"],
+    "evaluate": [],
+}
 # What each stage reads that another stage writes: without it, `dvc repro` runs them in any order.
 STAGE_INPUTS = {
     "download_mnist": [],
@@ -37,32 +44,39 @@ OUTPUT_FLAGS = {"outs": ("-o", "-O"), "metrics": ("-m", "-M"), "plots": ("--plot
 
 
 def stage_add_command(
-    lab: Lab, name: str, deps: tuple[str, ...] = (), outs: tuple[str, ...] = (), metrics: tuple[str, ...] = ()
+    lab: Lab, name: str, add: tuple[tuple[str, str], ...] = (), drop: tuple[str, ...] = ()
 ) -> str:
-    """The `dvc stage add -f` line that redefines stage `name` as dvc.yaml has it, plus `deps`
-    and `outs`, and with `metrics` declared as metrics (not cached, for git): a hint to run as printed."""
+    """The `dvc stage add -f` line that redefines stage `name` as dvc.yaml has it, less the
+    entries named in `drop`, plus the (flag, value) pairs of `add`: a hint to run as printed."""
     stage = lab.stages[name]
-    args = ["dvc", "stage", "add", "-f", "-n", name]
+    current = []
     for entry in stage.get("params", []):
-        sections = (
-            [entry]
-            if isinstance(entry, str)
-            else [f"{file}:{','.join(keys)}" for file, keys in entry.items()]
-        )
-        args += [flag for section in sections for flag in ("-p", section)]
-    args += [flag for dep in [*map(str, stage.get("deps", [])), *deps] for flag in ("-d", dep)]
+        files = {"params.yaml": [entry]} if isinstance(entry, str) else entry
+        current += [
+            ("-p", key if file == "params.yaml" else f"{file}:{key}")
+            for file, keys in files.items()
+            for key in keys
+        ]
+    current += [("-d", str(dep)) for dep in stage.get("deps", [])]
     for kind, (cached, uncached) in OUTPUT_FLAGS.items():
         for entry in stage.get(kind, []):
             path, options = next(iter(entry.items())) if isinstance(entry, dict) else (str(entry), {})
-            if path in metrics:
-                continue
-            args += [cached if (options or {}).get("cache", True) else uncached, path]
-    args += [flag for path in outs for flag in ("-o", path)]
-    args += [flag for path in metrics for flag in ("-M", path)]
+            current.append((cached if (options or {}).get("cache", True) else uncached, path))
+    args = ["dvc", "stage", "add", "-f", "-n", name]
+    args += [part for flag, value in current if value not in drop for part in (flag, value)]
+    args += [part for pair in add for part in pair]
     command = stage.get("cmd", "")
     return (
-        shlex.join(args) + " " + shlex.quote(" ".join(command) if isinstance(command, list) else str(command))
+        f"{shlex.join(args)} {shlex.quote(' '.join(command) if isinstance(command, list) else str(command))}"
     )
+
+
+def stage_params(stage: dict) -> list[str]:
+    """The sections of params.yaml a stage lists (`-p train` is the whole section train)."""
+    found = []
+    for entry in stage.get("params", []):
+        found += [entry] if isinstance(entry, str) else list(entry.get("params.yaml", []) or [])
+    return [str(section) for section in found]
 
 
 def overlaps(a: str, b: str) -> bool:
@@ -98,22 +112,33 @@ def check_stage(lab: Lab, name: str) -> None:
             raise Problem(
                 f"stage {name} does not list {path} as a dependency: "
                 "a change to it would not rerun the stage",
-                stage_add_command(lab, name, deps=(path,)),
+                stage_add_command(lab, name, add=(("-d", path),)),
             )
     for needed in STAGE_INPUTS[name]:
         if needed not in deps:
+            near = difflib.get_close_matches(needed, deps, n=1, cutoff=0.8)
+            what = (
+                f"lists {near[0]}, not {needed} (a typo?)"
+                if near
+                else f"does not list {needed} as a dependency"
+            )
             raise Problem(
-                f"stage {name} does not list {needed} as a dependency: DVC would not rerun it when "
-                "that changes, and dvc dag draws it apart",
-                stage_add_command(lab, name, deps=(needed,)),
+                f"stage {name} {what}: DVC would not rerun it when {needed} changes",
+                stage_add_command(lab, name, add=(("-d", needed),), drop=tuple(near)),
+            )
+    for section in STAGE_PARAMS[name]:
+        if section not in stage_params(stage):
+            raise Problem(
+                f"stage {name} does not list its parameters (-p {section}): "
+                f"a change to {section} in params.yaml would not rerun it",
+                stage_add_command(lab, name, add=(("-p", section),)),
             )
     for out in STAGE_OUTPUTS[name]:
         if out not in lab.outputs(name):
+            flag = "-M" if out.endswith(".json") else "-o"  # metrics: small, in git
             raise Problem(
                 f"stage {name} does not declare {out} as an output",
-                stage_add_command(
-                    lab, name, **({"metrics": (out,)} if out.endswith(".json") else {"outs": (out,)})
-                ),
+                stage_add_command(lab, name, add=((flag, out),), drop=(out,)),
             )
     # 3. Run, and its outputs in the workspace are the ones dvc.lock records.
     if not (lab.root / "dvc.lock").exists():
@@ -159,9 +184,11 @@ def check_committed(lab: Lab, paths: list[str]) -> None:
     for path in paths:
         changed = sorted(name for name in lab.uncommitted if listed(name, [path]))
         if changed:
+            ignores = sorted(name for name in lab.uncommitted if name.endswith(".gitignore"))  # DVC's
+            files = " ".join(dict.fromkeys([changed[0], *ignores]))
             raise Problem(
                 f"{changed[0]} has changes that are not committed",
-                f'git add {changed[0]} && git commit -m "Add {posixpath.basename(changed[0])}"',
+                f'git add {files} && git commit -m "Add {posixpath.basename(changed[0])}"',
             )
 
 

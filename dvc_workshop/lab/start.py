@@ -86,6 +86,16 @@ def join_room(cache_url: str, name: str) -> dict:
     return load_room(cache_url)
 
 
+def write_room_file(lab: Path, room: dict) -> None:
+    from dvc_workshop.lab.state import ROOM_FILE
+
+    (lab / ROOM_FILE).write_text(
+        "# The workshop room this lab is in (workshop start --room): the lab's checks, hints and\n"
+        "# solutions use its buckets. Your name, your folder in the cache bucket: git config workshop.name\n"
+        f"cache: {room['cache']}\nraw: {room['raw']}\n"
+    )
+
+
 def start_lab(folder: Path, room: dict | None = None) -> Path:
     """Make the lab at `folder` (in `room`, if given) and its bare origin beside it; return the
     origin's path."""
@@ -109,8 +119,7 @@ def start_lab(folder: Path, room: dict | None = None) -> Path:
         git(scratch, "init", "-q", "-b", "main")
         git(scratch, "config", "workshop.reference", str(REFERENCE))  # where `solution` reads the steps
         if room:
-            git(scratch, "config", "workshop.room", room["cache"])
-            git(scratch, "config", "workshop.raw", room["raw"])
+            write_room_file(scratch, room)
             git(scratch, "config", "workshop.name", room["name"])
         git(scratch, "add", "-A")
         git(scratch, "commit", "-qm", START_MESSAGE)

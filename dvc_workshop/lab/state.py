@@ -17,6 +17,9 @@ import yaml
 
 # The default room: the emulator's buckets (dvc_workshop.lab.emulator, not imported: pandas, 0.3 s).
 CACHE_URL, RAW_BUCKET_URL = "gs://dvc-workshop-cache", "gs://dvc-workshop-raw"
+ROOM_FILE = (
+    "workshop-room.yaml"  # a lab's room, when it is in one; the attendee's name: git config workshop.name
+)
 
 
 class Problem(Exception):
@@ -51,6 +54,17 @@ class Lab:
     def run(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         """A command in the lab (or its answer, if started), with a time limit: a remote that
         stops answering is a Problem."""
+        result = self.answer(*args, timeout=timeout)
+        if result is None:
+            command = " ".join(["dvc", *args[3:]] if args[1:3] == ("-m", "dvc") else args)
+            raise Problem(
+                f"{command} did not answer within {timeout:.0f} s",
+                "is the emulator still running (its terminal)? Start it again, then check again",
+            )
+        return result
+
+    def answer(self, *args: str, timeout: float) -> subprocess.CompletedProcess[str] | None:
+        """A command's answer (started now, or before with `start`), or None: it ran out of time."""
         process = self.started.pop(args, None) or subprocess.Popen(
             args, cwd=self.root, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
@@ -59,11 +73,7 @@ class Lab:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-            command = " ".join(["dvc", *args[3:]] if args[1:3] == ("-m", "dvc") else args)
-            raise Problem(
-                f"{command} did not answer within {timeout:.0f} s",
-                "is the emulator still running (its terminal)? Start it again, then check again",
-            ) from None
+            return None
         return subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
 
     def git(self, *args: str) -> str:
@@ -196,10 +206,21 @@ class Lab:
         return settings.get("core", {}).get("remote"), remotes
 
     @cached_property
+    def room(self) -> dict[str, str]:
+        """The room the lab is in (workshop start --room): ROOM_FILE, committed, so that a
+        teammate's clone follows the same buckets; {} for the default room."""
+        room = self.yaml_file(ROOM_FILE) if (self.root / ROOM_FILE).exists() else {}
+        if room and not (
+            str(room.get("cache", "")).startswith("gs://") and str(room.get("raw", "")).startswith("gs://")
+        ):
+            raise Problem(f"{ROOM_FILE} does not name the room's buckets (cache: gs://..., raw: gs://...)",
+                          f"git checkout {ROOM_FILE}")  # fmt: skip
+        return {key: str(room[key]) for key in ("cache", "raw")} if room else {}
+
+    @cached_property
     def room_buckets(self) -> tuple[str, str]:
-        """The cache and raw buckets of the room the lab joined (workshop start --room), or the default's."""
-        cache, raw = self.git("config", "workshop.room"), self.git("config", "workshop.raw")
-        return (cache, raw) if cache and raw else (CACHE_URL, RAW_BUCKET_URL)
+        """The cache and raw buckets of the lab's room, or the default room's (the emulator's)."""
+        return (self.room["cache"], self.room["raw"]) if self.room else (CACHE_URL, RAW_BUCKET_URL)
 
     @cached_property
     def teammate(self) -> Lab | None:

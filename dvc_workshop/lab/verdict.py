@@ -10,6 +10,8 @@ from pathlib import Path
 
 from dvc_workshop.cli import WorkshopError
 from dvc_workshop.lab import progress
+from dvc_workshop.lab.checks import EXERCISE
+from dvc_workshop.lab.exercise import command as exercise_command
 from dvc_workshop.lab.state import Lab, Problem
 from dvc_workshop.lab.steps import STEPS, Step
 
@@ -43,8 +45,10 @@ def check_steps(lab: Lab, show: bool = True) -> Verdict:
     identity, no buckets) the others are not checked: each of them would fail the same way."""
     verdict = Verdict([], None, None)
     labs = [lab, *([lab.teammate] if lab.teammate else [])]
-    for each in labs:  # DVC's answers, all started at once: they are most of a check's time
+    for each in labs:  # DVC's answers and the exercise's, all started at once: most of a check's time
         each.start_dvc_status(cloud=each is lab)
+    if (lab.root / EXERCISE).is_file():
+        lab.start(*exercise_command(lab.root / EXERCISE))
     try:
         for step in STEPS:
             if verdict.step and verdict.step.number == 1:
@@ -85,7 +89,11 @@ def report(lab: Lab) -> Verdict:
         problem and problem.what,
         problem and problem.hint,
     )
-    if room := lab.git("config", "workshop.room"):
+    try:
+        room = lab.room.get("cache")
+    except Problem:  # a broken room file: the table above says so
+        room = None
+    if room and record["name"]:  # a teammate's clone has the room, not the name: it reports nothing
         from dvc_workshop.lab.room import report as tell_room
 
         if not tell_room(room, record):

@@ -91,7 +91,7 @@ def play(tmp_path: Path, env: dict[str, str]) -> None:
         2: lambda: [
             mistake(lab, env, sh) for mistake in (wrong_default_remote, remote_misnamed, remote_not_default)
         ],
-        3: lambda: (stage_typo(lab, env, sh), missing_source_dependency(lab, env, sh)),
+        3: lambda: (stage_typo(lab, env, sh), missing_source_dependency(lab, env, sh), reset_3(lab, env, sh)),
         4: lambda: (
             uncommitted_lock(lab, env, sh),
             standardize_float64(lab, env),
@@ -211,6 +211,21 @@ def reset_and_redo(lab: Path, env: dict[str, str], sh: Callable[..., str]) -> No
     sh("git stash pop")  # the note comes back
     assert exercise.read_text().endswith("# my note\n")
     sh("git checkout dvc_workshop/ml/transforms.py")
+
+
+def reset_3(lab: Path, env: dict[str, str], sh: Callable[..., str]) -> None:
+    """A stage with `${...}` in it, which `dvc remove` refuses: reset takes it out all the same,
+    the raw source back to the sample, and `workshop solution 3` does the step again."""
+    reset = sh("workshop reset 3")
+    assert "Committed as 'Reset lab step 3'" in reset, reset
+    assert (
+        "download_mnist" not in (lab / "dvc.yaml").read_text()
+        and "sample" in (lab / "params.yaml").read_text()
+    )
+    assert not (lab / "data/download_mnist/.gitignore").exists()
+    assert_names(lab, env, 3, "dvc.yaml has no stage download_mnist")
+    sh("workshop solution 3")
+    assert_reached(lab, env, 3)
 
 
 def overlapping_dvc_add(lab: Path, env: dict[str, str], sh: Callable[..., str]) -> None:

@@ -114,15 +114,16 @@ def hint(
 ) -> None:
     """The next hint of a lab step, one more each time; the answer comes last."""
     repo = find_lab(lab)
+    last = progress.load(repo.root)  # where the last check stopped, and its problem's hint
     if step is None:
-        step = progress.load(repo.root).get("step") or getattr(
-            check_steps(repo, show=False).step, "number", None
-        )
+        step = last.get("step") or getattr(check_steps(repo, show=False).step, "number", None)
         if step is None:
             print("Every step is done: no hint needed. (workshop hint N shows step N's.)")
             return
     found = find_step(step)
     hints = [*found.hints, f"the README's section 'Lab step {step}: {found.title}', step by step"]
+    if last.get("step") == step and last.get("hint"):
+        hints.insert(0, f"for the problem the last check found: {last['hint']}")
     shown = len(hints) if all_hints else min(progress.hints_shown(repo.root, step) + 1, len(hints))
     progress.show_hints(repo.root, step, shown)
     print(f"Lab step {step}, {found.title}:")

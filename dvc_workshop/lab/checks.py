@@ -11,13 +11,13 @@ import re
 import urllib.request
 
 from dvc_workshop.lab.exercise import try_standardize
+from dvc_workshop.lab.stage_commands import stage_add_command
 from dvc_workshop.lab.stages import (
     check_committed,
     check_ignore_entries_committed,
     check_pushed,
     check_stage,
     check_workspace,
-    stage_add_command,
 )
 from dvc_workshop.lab.state import Lab, Problem
 

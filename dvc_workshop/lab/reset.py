@@ -151,6 +151,8 @@ def reset_step(lab: Lab, step: int) -> None:
     else:
         touched = reset_stages(lab, step)
     commit(lab, step, touched)
+    if step != 2:  # the data itself is kept: git status lists it until DVC tracks it again
+        print("Its data stays where it was, untracked until the step is done again (git status lists it).")
     print(f"Lab step {step} is back at its start: workshop check {step} says what to do.")
 
 

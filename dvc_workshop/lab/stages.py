@@ -10,9 +10,9 @@ from __future__ import annotations
 import difflib
 import posixpath
 import re
-import shlex
 
 from dvc_workshop.lab.imports import listed, modules_run_by
+from dvc_workshop.lab.stage_commands import stage_add_command, stage_params
 from dvc_workshop.lab.state import Lab, Problem
 
 # What each stage must write (the paths the next stages and the README rely on).
@@ -37,46 +37,6 @@ STAGE_INPUTS = {
     "evaluate": ["models/model.keras", "data/preprocess"],
 }
 COMMIT_HINT = "git add dvc.yaml dvc.lock params.yaml '*.gitignore' && git commit -m \"Stage ...\""
-
-
-# dvc stage add's flag for each kind of output, cached or not (`cache: false`).
-OUTPUT_FLAGS = {"outs": ("-o", "-O"), "metrics": ("-m", "-M"), "plots": ("--plots", "--plots-no-cache")}
-
-
-def stage_add_command(
-    lab: Lab, name: str, add: tuple[tuple[str, str], ...] = (), drop: tuple[str, ...] = ()
-) -> str:
-    """The `dvc stage add -f` line that redefines stage `name` as dvc.yaml has it, less the
-    entries named in `drop`, plus the (flag, value) pairs of `add`: a hint to run as printed."""
-    stage = lab.stages[name]
-    current = []
-    for entry in stage.get("params", []):
-        files = {"params.yaml": [entry]} if isinstance(entry, str) else entry
-        current += [
-            ("-p", key if file == "params.yaml" else f"{file}:{key}")
-            for file, keys in files.items()
-            for key in keys
-        ]
-    current += [("-d", str(dep)) for dep in stage.get("deps", [])]
-    for kind, (cached, uncached) in OUTPUT_FLAGS.items():
-        for entry in stage.get(kind, []):
-            path, options = next(iter(entry.items())) if isinstance(entry, dict) else (str(entry), {})
-            current.append((cached if (options or {}).get("cache", True) else uncached, path))
-    args = ["dvc", "stage", "add", "-f", "-n", name]
-    args += [part for flag, value in current if value not in drop for part in (flag, value)]
-    args += [part for pair in add for part in pair]
-    command = stage.get("cmd", "")
-    return (
-        f"{shlex.join(args)} {shlex.quote(' '.join(command) if isinstance(command, list) else str(command))}"
-    )
-
-
-def stage_params(stage: dict) -> list[str]:
-    """The sections of params.yaml a stage lists (`-p train` is the whole section train)."""
-    found = []
-    for entry in stage.get("params", []):
-        found += [entry] if isinstance(entry, str) else list(entry.get("params.yaml", []) or [])
-    return [str(section) for section in found]
 
 
 def overlaps(a: str, b: str) -> bool:

@@ -7,7 +7,6 @@ flag the attendee sets proves nothing), and nothing is changed. Each reading is 
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from functools import cached_property
 from pathlib import Path
@@ -15,74 +14,18 @@ from typing import Any
 
 import yaml
 
-# The default room: the emulator's buckets (dvc_workshop.lab.emulator, not imported: pandas, 0.3 s).
+from dvc_workshop.lab.commands import Commands, Problem
+
+__all__ = ["CACHE_URL", "RAW_BUCKET_URL", "ROOM_FILE", "Lab", "Problem"]  # Problem: the checks' import
+
+# The default room: the emulator's buckets (dvc_workshop.lab.emulator, not imported: it loads pandas).
 CACHE_URL, RAW_BUCKET_URL = "gs://dvc-workshop-cache", "gs://dvc-workshop-raw"
-ROOM_FILE = (
-    "workshop-room.yaml"  # a lab's room, when it is in one; the attendee's name: git config workshop.name
-)
+# A lab's room, when it is in one (committed); the attendee's name is in git config workshop.name.
+ROOM_FILE = "workshop-room.yaml"
 
 
-class Problem(Exception):
-    """The first thing not done in a step: what is wrong, and how to get on (None: the step's hint)."""
-
-    def __init__(self, what: str, hint: str | None = None) -> None:
-        super().__init__(what)
-        self.what, self.hint = what, hint
-
-
-class Lab:
+class Lab(Commands):
     """One lab repository (the attendee's, or a teammate's clone of it)."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root.resolve()
-        self.started: dict[tuple[str, ...], subprocess.Popen[str]] = {}  # commands already running
-
-    def start(self, *args: str) -> None:
-        """Start a command now, to run beside the checks until its answer is asked for (run):
-        the `dvc status` calls take most of a check, and do not wait for each other."""
-        if args not in self.started:
-            self.started[args] = subprocess.Popen(args, cwd=self.root, text=True,
-                                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
-
-    def stop(self) -> None:
-        """End what was started and never asked for (a check stopped at an earlier step)."""
-        for process in self.started.values():
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-
-    def run(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        """A command in the lab (or its answer, if started), with a time limit: a remote that
-        stops answering is a Problem."""
-        result = self.answer(*args, timeout=timeout)
-        if result is None:
-            command = " ".join(["dvc", *args[3:]] if args[1:3] == ("-m", "dvc") else args)
-            raise Problem(
-                f"{command} did not answer within {timeout:.0f} s",
-                "is the emulator still running (its terminal)? Start it again, then check again",
-            )
-        return result
-
-    def answer(self, *args: str, timeout: float) -> subprocess.CompletedProcess[str] | None:
-        """A command's answer (started now, or before with `start`), or None: it ran out of time."""
-        process = self.started.pop(args, None) or subprocess.Popen(
-            args, cwd=self.root, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
-        try:
-            stdout, stderr = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-            return None
-        return subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
-
-    def git(self, *args: str) -> str:
-        """git's output, or "" where git says no (no such tag, no upstream...)."""
-        result = self.run("git", *args)
-        return result.stdout.strip() if result.returncode == 0 else ""
-
-    def dvc(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        return self.run(sys.executable, "-m", "dvc", *args, timeout=timeout)
 
     def start_dvc_status(self, cloud: bool = True) -> None:
         """`dvc status`, and `dvc status -c` where there is a remote, started for the checks to come."""

@@ -172,14 +172,21 @@ def load_room(cache_url: str) -> dict:
         ) from None
     except (GoogleAPIError, RequestException) as error:
         raise cloud_error(error, f"reading the room in gs://{cache}") from None
-    return json.loads(text)
+    try:
+        record = json.loads(text)
+        if all(str(record[key]).startswith("gs://") for key in ("raw", "cache", "source")):
+            return record
+    except (ValueError, TypeError, KeyError):
+        pass
+    raise WorkshopError(
+        f"gs://{cache}/{RECORDS}/room.json is not a room's record: the facilitator makes it again with "
+        f"workshop room create gs://<raw-bucket> gs://{cache}"
+    )
 
 
 def report(cache_url: str, record: dict) -> bool:
     """Write one attendee's record to the room; never fails the check that calls it (False)."""
     try:
-        from google.cloud import storage  # noqa: F401  (an ImportError here is a False too)
-
         blob = client().bucket(bucket_name(cache_url)).blob(f"{RECORDS}/attendees/{record['name']}.json")
         blob.upload_from_string(json.dumps(record), content_type="application/json", retry=None, timeout=3)
         return True

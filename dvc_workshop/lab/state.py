@@ -7,6 +7,7 @@ flag the attendee sets proves nothing), and nothing is changed. Each reading is 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from functools import cached_property
 from pathlib import Path
@@ -101,9 +102,9 @@ class Lab(Commands):
     def dvc_files(self) -> dict[str, list[str]]:
         """The `.dvc` files (what `dvc add` wrote) in the workspace -> the paths they track."""
         found = {}
-        for path in sorted(self.root.rglob("*.dvc")):
+        for path in sorted(dvc_files_in(self.root)):
             relative = path.relative_to(self.root)
-            if relative.parts[0] not in (".dvc", ".git") and path.is_file():
+            if path.is_file():
                 outs = self.yaml_file(relative.as_posix()).get("outs", [])
                 if not isinstance(outs, list) or not all(isinstance(o, dict) and "path" in o for o in outs):
                     raise Problem(
@@ -177,6 +178,16 @@ class Lab(Commands):
         """Where `origin` is, as a folder (the bare repository `workshop start` made)."""
         url = self.git("remote", "get-url", "origin")
         return (self.root / url).resolve() if url else None
+
+
+def dvc_files_in(root: Path) -> list[Path]:
+    """The `.dvc` files under `root`, not looking inside .git and .dvc (DVC's cache: many files)."""
+    found = []
+    for folder, subfolders, files in os.walk(root):
+        if folder == str(root):
+            subfolders[:] = [name for name in subfolders if name not in (".git", ".dvc")]
+        found += [Path(folder, name) for name in files if name.endswith(".dvc")]
+    return found
 
 
 def broken_config(root: Path) -> str | None:

@@ -38,10 +38,20 @@ class Lab(Commands):
     def dvc_json(self, *args: str, timeout: float = 60) -> Any:
         """A `dvc ... --json` answer; a failure is a Problem carrying DVC's own error line."""
         result = self.dvc(*args, "--json", timeout=timeout)
+        if result.returncode != 0 and (
+            "is busy" in result.stderr or "Unable to acquire lock" in result.stderr
+        ):
+            raise Problem(  # `dvc repro` (or another dvc command) holds the lab's lock: nothing is wrong
+                "another dvc command is running in this lab (dvc repro?), so DVC cannot answer yet",
+                "wait for it to end, then workshop check again (--watch checks again by itself)",
+            )
         if result.returncode != 0:
             errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR")]
             raise Problem(f"dvc {args[0]} fails: {(errors or ['(no message)'])[-1]}", DVC_FAILS_HINT)
-        return json.loads(result.stdout or "{}")
+        try:
+            return json.loads(result.stdout or "{}")
+        except ValueError:  # something printed before DVC's answer
+            raise Problem(f"dvc {args[0]} gave no answer the check can read", DVC_FAILS_HINT) from None
 
     def yaml_file(self, name: str, revision: str | None = None) -> dict:
         """A YAML file of the workspace, or as committed at `revision` ({} where it is absent)."""

@@ -10,6 +10,7 @@ line (or one `error:` line), never a traceback, in under 15 s, and the lab byte-
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -36,6 +37,15 @@ def replace(name: str, old: str, new: str) -> Callable[[Path], None]:
         (lab / name).write_text(text.replace(old, new, 1))
 
     return change
+
+
+def dvc_running(lab: Path) -> None:
+    """What `dvc repro` holds while it writes the download stage's outputs (DVC's lock on them,
+    in .dvc/tmp/rwlock), by a process that is alive: this one."""
+    (lab / ".dvc/tmp").mkdir(exist_ok=True)
+    writing = {str(lab / out): {"pid": os.getpid(), "cmd": "dvc repro"} for out in
+               ("data/download_mnist/Images", "data/download_mnist/labels.csv")}  # fmt: skip
+    (lab / ".dvc/tmp/rwlock").write_text(json.dumps({"write": writing, "read": {}}))
 
 
 def write(name: str, text: str | bytes) -> Callable[[Path], None]:
@@ -102,6 +112,7 @@ CORPUS: dict[str, tuple[Callable[[Path], None], str]] = {
         "the remote is in .dvc/config.local"),
     "no repository": (lambda lab: shutil.rmtree(lab / ".git"), "is in no git repository"),
     "a dead endpoint": (lambda lab: None, "does not answer"),
+    "a dvc command running": (dvc_running, "another dvc command is running in this lab (dvc repro?)"),
 }  # fmt: skip
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 
@@ -22,18 +23,23 @@ class Commands:
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
-        self.started: dict[tuple[str, ...], subprocess.Popen[str]] = {}  # commands already running
+        # Commands already running, and since when (their time limit counts from their start).
+        self.started: dict[tuple[str, ...], tuple[subprocess.Popen[str], float]] = {}
 
     def start(self, *args: str) -> None:
         """Start a command now, to run beside the checks until its answer is asked for (run):
         the `dvc status` calls take most of a check, and do not wait for each other."""
         if args not in self.started:
-            self.started[args] = subprocess.Popen(args, cwd=self.root, text=True,
-                                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+            self.started[args] = (self.popen(args), time.monotonic())
+
+    def popen(self, args: tuple[str, ...]) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            args, cwd=self.root, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
 
     def stop(self) -> None:
         """End what was started and never asked for (a check stopped at an earlier step)."""
-        for process in self.started.values():
+        for process, _ in self.started.values():
             if process.poll() is None:
                 process.kill()
                 process.wait()
@@ -52,11 +58,9 @@ class Commands:
 
     def answer(self, *args: str, timeout: float) -> subprocess.CompletedProcess[str] | None:
         """A command's answer (started now, or before with `start`), or None: it ran out of time."""
-        process = self.started.pop(args, None) or subprocess.Popen(
-            args, cwd=self.root, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
+        process, began = self.started.pop(args, None) or (self.popen(args), time.monotonic())
         try:
-            stdout, stderr = process.communicate(timeout=timeout)
+            stdout, stderr = process.communicate(timeout=max(0.1, began + timeout - time.monotonic()))
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()

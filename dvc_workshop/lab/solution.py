@@ -30,7 +30,10 @@ def lab_blocks(readme: Path, step: int) -> list[str]:
 
 def for_room(block: str, lab: Lab) -> str:
     """A README block with the lab's room: its buckets, and the attendee's name for ada's."""
-    cache, raw = lab.room_buckets
+    try:
+        cache, raw = lab.room_buckets
+    except Problem as problem:  # a broken room file
+        raise WorkshopError(f"{problem.what}: {problem.hint}") from None
     if cache == CACHE_URL:
         return block
     name = lab.git("config", "workshop.name") or EXAMPLE_NAME

@@ -9,12 +9,16 @@ import sys
 import time
 from pathlib import Path
 
+from dvc_workshop.cli import WorkshopError
 
-class Problem(Exception):
-    """The first thing not done in a step: what is wrong, and how to get on (None: the step's hint)."""
+
+class Problem(WorkshopError):
+    """The first thing not done in a step: what is wrong, and how to get on (None: the step's hint).
+
+    A WorkshopError, so that one met outside a check (reset, solution) is still one line."""
 
     def __init__(self, what: str, hint: str | None = None) -> None:
-        super().__init__(what)
+        super().__init__(f"{what}; {hint}" if hint else what)
         self.what, self.hint = what, hint
 
 

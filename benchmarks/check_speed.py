@@ -38,7 +38,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from dvc_workshop.lab.emulator import Emulator, raw_mnist  # noqa: E402
+from dvc_workshop.emulator.server import Emulator, raw_mnist  # noqa: E402
 from tests.clones import copy_repo  # noqa: E402
 
 TARGET_S, STEPS = 2.0, 8

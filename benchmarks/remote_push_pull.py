@@ -25,8 +25,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from dvc_workshop.lab.emulator import CACHE_BUCKET, Emulator  # noqa: E402
-from dvc_workshop.lab.project_settings import configure_project  # noqa: E402
+from dvc_workshop.emulator.server import CACHE_BUCKET, Emulator  # noqa: E402
+from dvc_workshop.emulator.settings import configure_project  # noqa: E402
 from tests.clones import DVC_OUTPUTS, remove_local_data  # noqa: E402
 
 
@@ -52,7 +52,7 @@ def main() -> None:
     emulator.start()
     try:
         emulator.create_buckets()
-        configure_project(repo, emulator)
+        configure_project(repo, emulator.environment())
         os.environ.update(emulator.environment())
         if "--hns-probe" in sys.argv:
             os.environ["GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT"] = "true"

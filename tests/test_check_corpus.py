@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from dvc_workshop.lab.emulator import Emulator, raw_mnist
+from dvc_workshop.emulator.server import Emulator, raw_mnist
 
 from .conftest import REPO_ROOT, global_git_identity
 from .test_remote import free_port

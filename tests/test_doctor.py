@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from dvc_workshop.cli import WorkshopError
-from dvc_workshop.lab.emulator import Emulator, check_port_free
+from dvc_workshop.emulator.server import Emulator, check_port_free
 
 from .conftest import REPO_ROOT, global_git_identity, pipenv_env, run
 from .test_remote import free_port

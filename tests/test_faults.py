@@ -21,7 +21,7 @@ import psutil
 import pytest
 
 from dvc_workshop.data.arrays import save_npz
-from dvc_workshop.lab.emulator import Emulator
+from dvc_workshop.emulator.server import Emulator
 from dvc_workshop.params import ParamsError, TrainParams, load_section
 
 from .conftest import REPO_ROOT, copy_repo, git, global_git_identity, run, run_stage
@@ -287,7 +287,7 @@ def test_params_problems_are_params_errors(tmp_path: Path) -> None:
 
 
 def emulator_command(port: int, data: Path) -> list[str]:
-    return [sys.executable, "-m", "dvc_workshop.lab.emulator", "--port", str(port), "--data-dir", str(data)]
+    return [sys.executable, "-m", "dvc_workshop.emulator", "--port", str(port), "--data-dir", str(data)]
 
 
 def settings_of(repo: Path) -> dict[str, str | None]:

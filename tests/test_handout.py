@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from dvc_workshop.data.digits import Digits
-from dvc_workshop.lab.emulator import CACHE_BUCKET, Emulator
+from dvc_workshop.emulator.server import CACHE_BUCKET, Emulator
 
 from .conftest import (
     REPO_ROOT,

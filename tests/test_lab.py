@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from dvc_workshop.lab.emulator import Emulator
+from dvc_workshop.emulator.server import Emulator
 
 from .conftest import REPO_ROOT, dvc, global_git_identity, run
 from .test_remote import free_port

@@ -12,7 +12,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from dvc_workshop.lab.emulator import Emulator, raw_mnist
+from dvc_workshop.emulator.server import Emulator, raw_mnist
 from dvc_workshop.lab.solution import lab_blocks
 from dvc_workshop.lab.steps import STEPS as REGISTRY
 

@@ -20,8 +20,8 @@ import psutil
 import pytest
 import yaml
 
-from dvc_workshop.lab.emulator import CACHE_BUCKET, Emulator
-from dvc_workshop.lab.project_settings import configure_project
+from dvc_workshop.emulator.server import CACHE_BUCKET, Emulator
+from dvc_workshop.emulator.settings import configure_project
 
 from .conftest import DVC_OUTPUTS, copy_repo, digests, dvc, git, remove_local_data, set_params
 from .test_remote import free_port
@@ -154,7 +154,7 @@ def pushed_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     server.start()
     server.create_buckets()
     repo = copy_repo(tmp_path / "repo")
-    configure_project(repo, server)
+    configure_project(repo, server.environment())
     for name, value in server.environment().items():
         monkeypatch.setenv(name, value)
     set_params(repo, "download_mnist", limit_per_split=1000)

@@ -18,8 +18,8 @@ import pytest
 
 from dvc_workshop.data.digits import Digits
 from dvc_workshop.data.sources import load_idx
-from dvc_workshop.lab.emulator import CACHE_BUCKET, RAW_BUCKET, RAW_PREFIX, Emulator
-from dvc_workshop.lab.project_settings import configure_project
+from dvc_workshop.emulator.server import CACHE_BUCKET, RAW_BUCKET, RAW_PREFIX, Emulator
+from dvc_workshop.emulator.settings import configure_project
 
 from .conftest import (
     DVC_OUTPUTS,
@@ -57,7 +57,7 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
 def remote_repo(tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh clone configured for the emulator, reading its raw data from the raw bucket."""
     repo = copy_repo(tmp_path / "repo")
-    configure_project(repo, emulator)
+    configure_project(repo, emulator.environment())
     for name, value in emulator.environment().items():
         monkeypatch.setenv(name, value)
     buckets = emulator.filesystem()
@@ -148,7 +148,7 @@ def test_missing_credentials_file_is_reported(remote_repo: Path) -> None:
 def test_emulator_command_configures_and_cleans_up(tmp_path: Path) -> None:
     repo = copy_repo(tmp_path / "repo")
     port, data = free_port(), tmp_path / "buckets"
-    emulator = [sys.executable, "-m", "dvc_workshop.lab.emulator"]
+    emulator = [sys.executable, "-m", "dvc_workshop.emulator"]
     command = [*emulator, "--port", str(port), "--data-dir", str(data)]
     for attempt in range(2):  # the second start finds the buckets kept in --data-dir
         server = subprocess.Popen(command, cwd=repo, stdout=subprocess.PIPE, text=True)

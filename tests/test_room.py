@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from dvc_workshop.data.sources import IDX_FILES
-from dvc_workshop.lab.emulator import Emulator
+from dvc_workshop.emulator.server import Emulator
 from dvc_workshop.lab.room import RAW_FILES
 
 from .conftest import copy_repo, digests, pipenv_env

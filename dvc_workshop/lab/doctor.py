@@ -24,16 +24,16 @@ from functools import partial
 from pathlib import Path
 from subprocess import PIPE
 
-REPO = Path(__file__).resolve().parents[2]  # the workshop's repository: its lock, the labs beside it
+from dvc_workshop.places import EMULATOR_PORT, REFERENCE
+
 # A lab played through on the full MNIST (70,000 digits) holds the preprocessed float32 arrays
 # (about 190 MB) twice, in the workspace and in DVC's cache, plus the shards, the raw files, the
 # experiments' models and, from step 7, a teammate's clone pulling it all again: about 0.9 GB.
 # The environment is not counted: the doctor runs in it, so it is on disk already (its size shown).
 LAB_BYTES = 10**9
 TENSORFLOW_LIMIT = 60  # seconds: a cold first import from a slow disk takes tens of seconds at most
-PORT = 4443  # the emulator's
-SYNC = f"cd {shlex.quote(str(REPO))} && pipenv sync"
-SYNC_313 = f"cd {shlex.quote(str(REPO))} && pipenv --python 3.13 && pipenv sync"
+SYNC = f"cd {shlex.quote(str(REFERENCE))} && pipenv sync"
+SYNC_313 = f"cd {shlex.quote(str(REFERENCE))} && pipenv --python 3.13 && pipenv sync"
 GIT_FIX = "install it: sudo apt install git (Debian/Ubuntu), brew install git (macOS), gitforwindows.org"
 PIPENV_FIX = "pipx install pipenv && pipx ensurepath, then open a new terminal"
 Item = tuple[str, Callable[[], str]]
@@ -81,11 +81,11 @@ def check_identity() -> str:
 
 
 def check_disk() -> str:
-    free = shutil.disk_usage(REPO.parent).free
+    free = shutil.disk_usage(REFERENCE.parent).free
     venv = sum(
         os.lstat(os.path.join(top, name)).st_size for top, _, files in os.walk(sys.prefix) for name in files
     )
-    found = f"{free / 1e9:.1f} GB free in {REPO.parent}, a lab needs {LAB_BYTES / 1e9:.0f} GB"
+    found = f"{free / 1e9:.1f} GB free in {REFERENCE.parent}, a lab needs {LAB_BYTES / 1e9:.0f} GB"
     found += f" (the environment takes {venv / 1e9:.1f} GB, installed)"
     if free < LAB_BYTES:
         raise Red(found, "free some space on that disk (pipenv --clear empties pipenv's download cache)")
@@ -98,7 +98,7 @@ def check_environment() -> str:
     from packaging.markers import Marker
     from packaging.version import Version
 
-    locked = json.loads((REPO / "Pipfile.lock").read_text())["default"]  # the repository's own
+    locked = json.loads((REFERENCE / "Pipfile.lock").read_text())["default"]  # the repository's own
     wanted = {
         name: entry["version"].lstrip("=")
         for name, entry in locked.items()
@@ -141,25 +141,30 @@ def check_emulator() -> str:
 
 def check_port() -> str:
     from dvc_workshop.cli import WorkshopError
-    from dvc_workshop.lab.emulator import check_port_free
+    from dvc_workshop.emulator.server import check_port_free
 
     try:
-        check_port_free("127.0.0.1", PORT)  # binds it for an instant only
+        check_port_free("127.0.0.1", EMULATOR_PORT)  # binds it for an instant only
         return "free for the emulator"
     except WorkshopError:
         try:  # the workshop's emulator, already running, is fine
-            with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/storage/v1/b", timeout=2) as answer:
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{EMULATOR_PORT}/storage/v1/b", timeout=2
+            ) as answer:
                 if json.load(answer).get("kind") == "storage#buckets":
                     return "a GCS emulator serves there already (pipenv run emulator)"
         except (OSError, ValueError, AttributeError):
             pass
-    fix = f"stop it (lsof -nP -iTCP:{PORT} -sTCP:LISTEN names it), or: pipenv run emulator --port 4444"
+    fix = (
+        f"stop it (lsof -nP -iTCP:{EMULATOR_PORT} -sTCP:LISTEN names it), "
+        f"or: pipenv run emulator --port {EMULATOR_PORT + 1}"
+    )
     raise Red("taken by another program", fix)
 
 
 def room_items(cache_url: str) -> list[Item]:
     """The room's record, then a read of the raw bucket and a write (and delete) in the cache."""
-    from dvc_workshop.lab import room
+    from dvc_workshop.lab.room import records as room
 
     record: dict = {}
 
@@ -200,7 +205,7 @@ def answer(item: str, check: Callable[[], str]) -> tuple[bool, str, str | None]:
         return False, f"{error.cmd[0]} did not answer within {error.timeout:.0f} s", SYNC
     except Exception as error:
         if type(error).__module__.startswith(("google.", "requests.")):  # a bucket's refusal, or no answer
-            from dvc_workshop.lab.room import cloud_error
+            from dvc_workshop.lab.room.records import cloud_error
 
             return False, str(cloud_error(error, item)), None  # its line names the usual fix
         fix = "run the doctor again; if it says so again, show this line to the facilitator"
@@ -223,7 +228,7 @@ def run_doctor(room: str | None) -> bool:
         ("environment", check_environment),
         ("tensorflow", partial(check_tensorflow, child, started)),
         ("emulator", check_emulator),
-        (f"port {PORT}", check_port),
+        (f"port {EMULATOR_PORT}", check_port),
         *(room_items(room) if room else []),
     ]
     reds = checked = 0

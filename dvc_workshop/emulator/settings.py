@@ -7,19 +7,16 @@ are git-ignored, and whatever else the attendee keeps in them stays.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from dvc_workshop.cli import WorkshopError
-
-if TYPE_CHECKING:
-    from dvc_workshop.lab.emulator import Emulator
 
 REMOTES = ("dvc-workshop", "dvc-workshop-raw")  # DVC remotes on the emulator's buckets (.dvc/config)
 ENV_BEGIN, ENV_END = "# >>> dvc-workshop emulator", "# <<< dvc-workshop emulator"
 
 
-def configure_project(repo: Path, emulator: Emulator | None) -> None:
-    """Point the DVC remotes (.dvc/config.local) and `.env` at the emulator, or take that back."""
+def configure_project(repo: Path, emulator: dict[str, str] | None) -> None:
+    """Point the DVC remotes (.dvc/config.local) and `.env` at the emulator (its environment,
+    `Emulator.environment()`), or take that back (None)."""
     from dvc.config import Config, ConfigError
 
     config = Config(dvc_dir=str(repo / ".dvc"), validate=False)
@@ -30,7 +27,7 @@ def configure_project(repo: Path, emulator: Emulator | None) -> None:
                 for option in ("endpointurl", "allow_anonymous_login"):
                     remote.pop(option, None)
                 if emulator:
-                    remote.update(endpointurl=emulator.url, allow_anonymous_login=True)
+                    remote.update(endpointurl=emulator["STORAGE_EMULATOR_HOST"], allow_anonymous_login=True)
                 elif not remote:
                     del local["remote"][name]
     except ConfigError as error:
@@ -43,7 +40,7 @@ def configure_project(repo: Path, emulator: Emulator | None) -> None:
     if ENV_BEGIN in lines:
         del lines[lines.index(ENV_BEGIN) : lines.index(ENV_END) + 1]
     if emulator:
-        lines += [ENV_BEGIN, *(f"{k}={v}" for k, v in emulator.environment().items()), ENV_END]
+        lines += [ENV_BEGIN, *(f"{k}={v}" for k, v in emulator.items()), ENV_END]
     if lines:
         env_file.write_text("".join(f"{line}\n" for line in lines))
     else:

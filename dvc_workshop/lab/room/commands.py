@@ -10,7 +10,8 @@ from typing import Annotated
 import typer
 
 from dvc_workshop.cli import WorkshopApp, atomic_output
-from dvc_workshop.lab import room, room_view
+from dvc_workshop.lab.room import records as room
+from dvc_workshop.lab.room import view as room_view
 
 room_app = WorkshopApp(
     error_status=2, no_args_is_help=True, help="A room: the facilitator's buckets and view."
@@ -62,16 +63,18 @@ def join(
     lab: Annotated[Path, typer.Option(help="The lab repository (or any folder inside it).")] = Path("."),
 ) -> None:
     """Join a room with a lab made without --room: its checks then follow the room's buckets."""
-    from dvc_workshop.lab.start import join_room, write_room_file
-    from dvc_workshop.lab.state import ROOM_FILE
-    from dvc_workshop.lab.verdict import find_lab
+    from dvc_workshop.lab.check.verdict import find_lab
+    from dvc_workshop.lab.repo.lab import NAME_KEY
+    from dvc_workshop.lab.repo.start import write_room_file
+    from dvc_workshop.places import ROOM_FILE
 
-    repo, joined = find_lab(lab), join_room(cache, name)  # both checked before anything is written
+    repo = find_lab(lab)
+    joined = room.load_room(room.check_name(name) and cache)  # both checked before anything is written
     write_room_file(repo.root, joined)
-    repo.run("git", "config", "workshop.name", name)
+    repo.must("git", "config", NAME_KEY, name)
     if repo.git("status", "--porcelain", "--", ROOM_FILE):  # committed: a teammate's clone follows the room
-        repo.run("git", "add", ROOM_FILE)
-        repo.run("git", "commit", "-q", "-m", f"Join room {joined['cache']}", "--", ROOM_FILE)
+        repo.must("git", "add", ROOM_FILE)
+        repo.must("git", "commit", "-q", "-m", f"Join room {joined['cache']}", "--", ROOM_FILE)
     print(f"{repo.root.name} is in room {joined['cache']} as {name}: each workshop check now tells the room.")
     print(f"Your remote: dvc remote add -d -f dvc-workshop {joined['cache']}/{name} (lab step 2)")
 

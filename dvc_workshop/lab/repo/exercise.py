@@ -13,8 +13,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dvc_workshop.lab.repo.progress import Progress
+
 if TYPE_CHECKING:
-    from dvc_workshop.lab.state import Lab
+    from dvc_workshop.lab.repo.lab import Lab
 
 TIME_LIMIT_S = 10
 
@@ -67,16 +69,12 @@ def command(file: Path) -> tuple[str, ...]:
 def known_right(lab: Lab, file: Path) -> bool:
     """Whether this very file was found right before: its verdict is kept by content (in the
     progress file), so that later checks skip the child, for speed."""
-    from dvc_workshop.lab import progress
-
     digest = hashlib.sha256(file.read_bytes()).hexdigest() if file.is_file() else None
-    return digest is not None and progress.load(lab.root).get("exercise_right") == digest
+    return digest is not None and Progress.load(lab.root).exercise_right == digest
 
 
 def try_standardize(lab: Lab, file: Path) -> dict[str, str]:
     """The verdict on `standardize` in `file`: state right, unwritten, wrong or error (with a message)."""
-    from dvc_workshop.lab import progress
-
     if known_right(lab, file):
         return {"state": "right"}
     child = lab.answer(*command(file), timeout=TIME_LIMIT_S)  # started early by the check, if it could
@@ -89,7 +87,7 @@ def try_standardize(lab: Lab, file: Path) -> dict[str, str]:
         last = (child.stderr.strip().splitlines() or ["no output"])[-1]
         return {"state": "error", "message": f": the check could not run it ({last})"}
     if verdict.get("state") == "right":
-        state = progress.load(lab.root)
-        state["exercise_right"] = hashlib.sha256(file.read_bytes()).hexdigest()
-        progress.save(lab.root, state)
+        progress = Progress.load(lab.root)
+        progress.exercise_right = hashlib.sha256(file.read_bytes()).hexdigest()
+        progress.save(lab.root)
     return verdict

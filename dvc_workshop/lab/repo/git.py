@@ -1,5 +1,5 @@
-"""The commands `workshop check` runs in a lab (git, dvc, the exercise), each with a time limit,
-and the slow ones started early, to run beside the checks until their answer is asked for.
+"""The one runner of commands in a lab (git, a dvc command that changes it, the exercise's child):
+each with a time limit, so a command that stops answering is a one-line Problem, never a hang.
 """
 
 from __future__ import annotations
@@ -10,20 +10,11 @@ import time
 from pathlib import Path
 
 from dvc_workshop.cli import WorkshopError
+from dvc_workshop.lab.problem import Problem
 
 
-class Problem(WorkshopError):
-    """The first thing not done in a step: what is wrong, and how to get on (None: the step's hint).
-
-    A WorkshopError, so that one met outside a check (reset, solution) is still one line."""
-
-    def __init__(self, what: str, hint: str | None = None) -> None:
-        super().__init__(f"{what}; {hint}" if hint else what)
-        self.what, self.hint = what, hint
-
-
-class Commands:
-    """Commands in one repository: a command that runs out of time is a Problem, never a hang."""
+class Runner:
+    """Commands run in one repository; a slow one can be started early to run beside the checks."""
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
@@ -31,8 +22,7 @@ class Commands:
         self.started: dict[tuple[str, ...], tuple[subprocess.Popen[str], float]] = {}
 
     def start(self, *args: str) -> None:
-        """Start a command now, to run beside the checks until its answer is asked for (run):
-        the `dvc status` calls take most of a check, and do not wait for each other."""
+        """Start a command now, to run beside the checks until its answer is asked for (`run`)."""
         if args not in self.started:
             self.started[args] = (self.popen(args), time.monotonic())
 
@@ -47,18 +37,7 @@ class Commands:
             if process.poll() is None:
                 process.kill()
                 process.wait()
-
-    def run(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        """A command in the lab (or its answer, if started), with a time limit: a remote that
-        stops answering is a Problem."""
-        result = self.answer(*args, timeout=timeout)
-        if result is None:
-            command = " ".join(["dvc", *args[3:]] if args[1:3] == ("-m", "dvc") else args)
-            raise Problem(
-                f"{command} did not answer within {timeout:.0f} s",
-                "is the emulator still running (its terminal)? Start it again, then check again",
-            )
-        return result
+        self.started.clear()
 
     def answer(self, *args: str, timeout: float) -> subprocess.CompletedProcess[str] | None:
         """A command's answer (started now, or before with `start`), or None: it ran out of time."""
@@ -71,10 +50,32 @@ class Commands:
             return None
         return subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
 
+    def run(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        """A command's answer; one that runs out of time is a Problem that says so."""
+        result = self.answer(*args, timeout=timeout)
+        if result is None:
+            command = " ".join(["dvc", *args[3:]] if args[1:3] == ("-m", "dvc") else args)
+            raise Problem(
+                f"{command} did not answer within {timeout:.0f} s (a busy laptop, or a slow network)",
+                "check again in a moment (workshop check --watch checks again by itself)",
+            )
+        return result
+
     def git(self, *args: str) -> str:
         """git's output, or "" where git says no (no such tag, no upstream...)."""
         result = self.run("git", *args)
         return result.stdout.strip() if result.returncode == 0 else ""
 
     def dvc(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        """A dvc command in its own process, as the attendee would type it."""
         return self.run(sys.executable, "-m", "dvc", *args, timeout=timeout)
+
+    def must(self, *args: str, timeout: float = 120) -> str:
+        """A git or dvc command that has to work, its output; its failure is one line (its own)."""
+        result = (
+            self.dvc(*args[1:], timeout=timeout) if args[0] == "dvc" else self.run(*args, timeout=timeout)
+        )
+        if result.returncode != 0:
+            lines = (result.stderr or result.stdout).strip().splitlines() or ["(no message)"]
+            raise WorkshopError(f"{' '.join(args)} failed in {self.root}: {lines[-1]}")
+        return result.stdout

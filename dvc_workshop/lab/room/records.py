@@ -19,9 +19,9 @@ import re
 from pathlib import Path
 
 from dvc_workshop.cli import WorkshopError
+from dvc_workshop.places import RAW_PREFIX, REFERENCE
 
 RECORDS = ".workshop-room"  # the room's folder in the cache bucket, beside the attendees' remotes
-RAW_PREFIX = "mnist"
 # The four files of dvc_workshop.data.sources.IDX_FILES, not imported from there: that module
 # loads pandas, and every check in a room imports this one.
 RAW_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
@@ -94,12 +94,11 @@ def raw_files(mnist: Path | None) -> dict[str, bytes]:
     """The four IDX .gz files for the raw bucket: as they are in `mnist` (checked to be MNIST
     first), or the shipped sample written as IDX, split as download_mnist splits it."""
     from dvc_workshop.data.sources import load_idx
-    from dvc_workshop.lab.emulator import raw_mnist, raw_objects
+    from dvc_workshop.emulator.server import raw_mnist, raw_objects
 
     if mnist is None:
-        reference = Path(__file__).resolve().parents[2]
         return raw_objects(
-            raw_mnist(None, reference / "sources/mnist-sample.yaml", reference / "params.yaml")
+            raw_mnist(None, REFERENCE / "sources/mnist-sample.yaml", REFERENCE / "params.yaml")
         )
     load_idx(str(mnist))  # each file there, gzip, IDX, images and labels paired: MNIST, not a stray file
     return {name: (mnist / name).read_bytes() for name in RAW_FILES}

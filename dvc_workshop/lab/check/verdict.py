@@ -1,6 +1,6 @@
-"""`workshop check`'s answer: a line per step, then the first step not done, its problem and a hint.
-
-It also tells the lab's progress file where the check stopped and, in a room, tells the room.
+"""`workshop check`'s answer: a line per step, then the first step not done, its problem and the
+command that reaches the step from there. The lab's progress file is told where the check
+stopped and, in a room, so is the room.
 """
 
 from __future__ import annotations
@@ -9,14 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dvc_workshop.cli import WorkshopError
-from dvc_workshop.lab import progress
-from dvc_workshop.lab.checks import EXERCISE
-from dvc_workshop.lab.exercise import command as exercise_command
-from dvc_workshop.lab.exercise import known_right
-from dvc_workshop.lab.state import Lab, Problem
+from dvc_workshop.lab.problem import Problem
+from dvc_workshop.lab.repo.exercise import command as exercise_command
+from dvc_workshop.lab.repo.exercise import known_right
+from dvc_workshop.lab.repo.lab import LAB_MARK, Lab
+from dvc_workshop.lab.repo.progress import Progress, room_record
 from dvc_workshop.lab.steps import STEPS, Step
+from dvc_workshop.places import EXAMPLE_LAB, EXERCISE_FILE
 
-MAKE_ONE = "pipenv run workshop start ../my-lab, in the workshop's folder, makes one"
+MAKE_ONE = f"pipenv run workshop start ../{EXAMPLE_LAB}, in the workshop's folder, makes one"
 
 
 @dataclass
@@ -34,7 +35,7 @@ def find_lab(folder: Path) -> Lab:
         raise WorkshopError(f"{folder} is in no git repository: cd to your lab ({MAKE_ONE})")
     lab = Lab(top)
     origin = lab.origin
-    if not lab.git("config", "workshop.reference") and not (origin and origin.name.endswith("-origin.git")):
+    if not lab.git("config", LAB_MARK) and not (origin and origin.name.endswith("-origin.git")):
         raise WorkshopError(
             f"{top} is not a lab (the workshop's own repository?): cd to your lab ({MAKE_ONE})"
         )
@@ -45,11 +46,9 @@ def check_steps(lab: Lab, show: bool = True) -> Verdict:
     """Each step checked in order (the table printed if `show`); after a step 1 not done (no git
     identity, no buckets) the others are not checked: each of them would fail the same way."""
     verdict = Verdict([], None, None)
-    labs = [lab, *([lab.teammate] if lab.teammate else [])]
-    for each in labs:  # DVC's answers and the exercise's, all started at once: most of a check's time
-        each.start_dvc_status(cloud=each is lab)
-    if (lab.root / EXERCISE).is_file() and not known_right(lab, lab.root / EXERCISE):
-        lab.start(*exercise_command(lab.root / EXERCISE))
+    exercise = lab.root / EXERCISE_FILE
+    if exercise.is_file() and not known_right(lab, exercise):
+        lab.start(*exercise_command(exercise))  # a child process, beside DVC's answers
     try:
         for step in STEPS:
             if verdict.step and verdict.step.number == 1:
@@ -66,8 +65,9 @@ def check_steps(lab: Lab, show: bool = True) -> Verdict:
             if show:
                 print(f"{step.number:>2}  {step.title:<40} {state}", flush=True)
     finally:
-        for each in labs:
-            each.stop()
+        lab.stop()
+        if lab.teammate:
+            lab.teammate.stop()
     return verdict
 
 
@@ -75,28 +75,22 @@ def report(lab: Lab) -> Verdict:
     """The check as printed; then the progress file and the room (if the lab joined one) are told."""
     verdict = check_steps(lab)
     count = f"{len(verdict.done)} of {len(STEPS)} done."
-    if verdict.step is None:
+    step, problem = verdict.step, verdict.problem
+    if step is None or problem is None:
         print(f"\n{count} Every step is done: well done!")
     else:
-        step, problem = verdict.step, verdict.problem
-        hint = problem.hint or f"workshop hint {step.number} (one hint at a time)"
         print(f"\n{count} Next: lab step {step.number}, {step.title}.")
-        print(f"Step {step.number}: {problem.what}\nHint: {hint}")
-    problem = verdict.problem
-    record = progress.record_check(
-        lab,
-        verdict.done,
-        verdict.step and verdict.step.number,
-        problem and problem.what,
-        problem and problem.hint,
-    )
+        print(f"Step {step.number}: {problem.what}\nHint: {problem.hint or f'workshop hint {step.number}'}")
+    progress = Progress.load(lab.root)
+    progress.checked(step and step.number, problem and problem.what, problem and problem.hint)
+    progress.save(lab.root)
     try:
         room = lab.room.get("cache")
     except Problem:  # a broken room file: the table above says so
         room = None
-    if room and record["name"]:  # a teammate's clone has the room, not the name: it reports nothing
-        from dvc_workshop.lab.room import report as tell_room
+    if room and not lab.is_teammate:  # a teammate's clone has the room, not the attendee: it reports nothing
+        from dvc_workshop.lab.room.records import report as tell_room
 
-        if not tell_room(room, record):
+        if not tell_room(room, room_record(lab.attendee, progress, verdict.done, lab.root)):
             print(f"(The room at {room} did not get this check: it is on your laptop only.)")
     return verdict

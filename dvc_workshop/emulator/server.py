@@ -1,14 +1,8 @@
-"""A local Google Cloud Storage for the workshop: `pipenv run emulator`.
-
-Runs fake-gcs-server (a real GCS JSON-API server, the one dvc-gs tests against) on 127.0.0.1,
-creates the raw and cache buckets, puts raw MNIST IDX files into the raw bucket and points
-the project at it, so `dvc push`, `dvc pull`, `dvc status -c` and `dvc repro` work with no
-Google account. Stopping it (Ctrl+C) takes those settings back out again.
-"""
+"""fake-gcs-server (a real GCS JSON-API server, the one dvc-gs tests against), run on this
+laptop with the workshop's raw and cache buckets: the room without a Google account."""
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import gzip
 import os
@@ -22,24 +16,18 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Annotated
 
-import typer
-
-from dvc_workshop.cli import WorkshopApp, WorkshopError
+from dvc_workshop.cli import WorkshopError
 from dvc_workshop.data.digits import Digits
 from dvc_workshop.data.idx import encode_idx
 from dvc_workshop.data.sources import IDX_FILES, load_idx, load_sample
-from dvc_workshop.lab.project_settings import configure_project
 from dvc_workshop.params import DownloadParams, load_section
+from dvc_workshop.places import CACHE_BUCKET, RAW_BUCKET, RAW_PREFIX
 
 # gcsfs otherwise probes each bucket over TLS gRPC, which an emulator does not speak: 60 s a call.
 os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
 
-RAW_BUCKET, RAW_PREFIX = "dvc-workshop-raw", "mnist"
-CACHE_BUCKET = "dvc-workshop-cache"
 TOKEN_PREFIX = "emulator-token-"
-STOP_SIGNALS = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -173,55 +161,3 @@ def raw_mnist(source: str | None, sample: Path, params: Path) -> dict[str, Digit
         return load_idx(source)
     settings = load_section(params, "download_mnist", DownloadParams)
     return load_sample(sample, test_fraction=settings.test_fraction, seed=settings.seed)
-
-
-app = WorkshopApp()
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-@app.command()
-def main(
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 to serve the GCS API on.")] = 4443,
-    data_dir: Annotated[Path, typer.Option(help="Where the buckets are kept between runs.")] = Path(
-        ".gcs-emulator"
-    ),
-    raw: Annotated[
-        str | None, typer.Option(help="Folder of the four MNIST IDX .gz files for the raw bucket.")
-    ] = None,
-    sample: Annotated[Path, typer.Option(help="Sample used when --raw is not given.")] = Path(
-        "sources/mnist-sample.yaml"
-    ),
-    params: Annotated[Path, typer.Option(help="Parameters file (the sample's split).")] = Path("params.yaml"),
-) -> None:
-    """Serve the raw and cache buckets locally and point DVC at them until stopped (Ctrl+C)."""
-    repo = Path.cwd()
-    if not (repo / ".dvc").is_dir():
-        raise WorkshopError("run the emulator from the repository's root folder (where .dvc/ is)")
-    emulator = Emulator(data_dir, port)
-    for stop_signal in STOP_SIGNALS:  # Ctrl+C, kill, a closed terminal: all clean up the same way
-        signal.signal(stop_signal, _interrupt)
-    emulator.start()
-    try:
-        emulator.create_buckets()
-        last_raw_object = f"{RAW_PREFIX}/{IDX_FILES['test'][1]}"
-        if raw or not emulator.client().bucket(RAW_BUCKET).blob(last_raw_object).exists():
-            emulator.upload_raw(raw_mnist(raw, sample, params))
-        configure_project(repo, emulator)
-        print(f"GCS emulator on {emulator.url}: gs://{RAW_BUCKET}/{RAW_PREFIX} and gs://{CACHE_BUCKET}")
-        print("DVC here uses it (.dvc/config.local), and so does each `pipenv shell` opened from now (.env).")
-        print("Leave this terminal open; Ctrl+C stops the emulator and takes those settings back.")
-        emulator.process.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        configure_project(repo, None)
-        emulator.stop()
-        with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP)
-            print("Emulator stopped; DVC points at the real buckets again. Data kept in", data_dir)
-
-
-if __name__ == "__main__":
-    app()

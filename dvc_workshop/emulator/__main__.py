@@ -1,0 +1,74 @@
+"""A local Google Cloud Storage for the workshop: `pipenv run emulator`.
+
+Runs fake-gcs-server on 127.0.0.1, creates the raw and cache buckets, puts raw MNIST IDX files
+into the raw bucket and points the project at it, so `dvc push`, `dvc pull`, `dvc status -c` and
+`dvc repro` work with no Google account. Stopping it (Ctrl+C) takes those settings back out again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dvc_workshop.cli import WorkshopApp, WorkshopError
+from dvc_workshop.data.sources import IDX_FILES
+from dvc_workshop.emulator.server import Emulator, raw_mnist
+from dvc_workshop.emulator.settings import configure_project
+from dvc_workshop.places import CACHE_BUCKET, EMULATOR_PORT, RAW_BUCKET, RAW_PREFIX
+
+STOP_SIGNALS = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+
+app = WorkshopApp()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@app.command()
+def main(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 to serve the GCS API on.")] = EMULATOR_PORT,
+    data_dir: Annotated[Path, typer.Option(help="Where the buckets are kept between runs.")] = Path(
+        ".gcs-emulator"
+    ),
+    raw: Annotated[
+        str | None, typer.Option(help="Folder of the four MNIST IDX .gz files for the raw bucket.")
+    ] = None,
+    sample: Annotated[Path, typer.Option(help="Sample used when --raw is not given.")] = Path(
+        "sources/mnist-sample.yaml"
+    ),
+    params: Annotated[Path, typer.Option(help="Parameters file (the sample's split).")] = Path("params.yaml"),
+) -> None:
+    """Serve the raw and cache buckets locally and point DVC at them until stopped (Ctrl+C)."""
+    repo = Path.cwd()
+    if not (repo / ".dvc").is_dir():
+        raise WorkshopError("run the emulator from the repository's root folder (where .dvc/ is)")
+    emulator = Emulator(data_dir, port)
+    for stop_signal in STOP_SIGNALS:  # Ctrl+C, kill, a closed terminal: all clean up the same way
+        signal.signal(stop_signal, _interrupt)
+    emulator.start()
+    try:
+        emulator.create_buckets()
+        last_raw_object = f"{RAW_PREFIX}/{IDX_FILES['test'][1]}"
+        if raw or not emulator.client().bucket(RAW_BUCKET).blob(last_raw_object).exists():
+            emulator.upload_raw(raw_mnist(raw, sample, params))
+        configure_project(repo, emulator.environment())
+        print(f"GCS emulator on {emulator.url}: gs://{RAW_BUCKET}/{RAW_PREFIX} and gs://{CACHE_BUCKET}")
+        print("DVC here uses it (.dvc/config.local), and so does each `pipenv shell` opened from now (.env).")
+        print("Leave this terminal open; Ctrl+C stops the emulator and takes those settings back.")
+        emulator.process.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        configure_project(repo, None)
+        emulator.stop()
+        with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP)
+            print("Emulator stopped; DVC points at the real buckets again. Data kept in", data_dir)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,97 @@
+"""What the lab remembers between two commands, in one file with one owner: this module.
+
+`.git/workshop-progress.json` (inside `.git/`, so git never shows or commits it): where the last
+check stopped, since when, its problem and hint, the hints shown for that problem, and the
+exercise's file last found right (so later checks need not run it again). In a room, each check
+also sends the attendee's record (`record`): steps done, the first problem, time on the step,
+versions; no file contents, no local paths.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timezone
+from pathlib import Path
+
+from dvc_workshop.places import PROGRESS_FILE
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class Progress:
+    step: int | None = None  # the first step not done at the last check; None once all are
+    since: str | None = None  # when a check first stopped at that step
+    problem: str | None = None  # the last check's problem, and its hint
+    hint: str | None = None
+    hints_shown: dict[str, int] = field(default_factory=dict)  # "STEP:PROBLEM" -> hints shown for it
+    exercise_right: str | None = None  # sha256 of the exercise's file, last found right
+
+    @classmethod
+    def load(cls, root: Path) -> Progress:
+        try:
+            state = json.loads((root / PROGRESS_FILE).read_text())
+        except (OSError, ValueError):
+            return cls()  # none yet, or cut short: start afresh
+        known = {f.name for f in fields(cls)}
+        try:
+            return cls(**{key: value for key, value in state.items() if key in known})
+        except TypeError:
+            return cls()
+
+    def save(self, root: Path) -> None:
+        """Written beside and renamed into place, so a check stopped midway leaves the last one whole."""
+        scratch = root / f"{PROGRESS_FILE}.tmp"
+        try:
+            scratch.write_text(json.dumps(asdict(self), indent=1))
+            scratch.replace(root / PROGRESS_FILE)
+        except OSError:
+            pass  # a read-only lab still gets its check
+
+    def checked(self, step: int | None, problem: str | None, hint: str | None) -> None:
+        """Where a check stopped: the time on a step starts when a check first stops there."""
+        if self.step != step or self.since is None:
+            self.step, self.since = step, now()
+        self.problem, self.hint = problem, hint
+
+
+def hints_key(step: int, problem: str | None) -> str:
+    return f"{step}:{problem or ''}"
+
+
+def room_record(name: str, progress: Progress, steps_done: list[int], root: Path) -> dict:
+    """The attendee's record for the room: no file contents, no local paths."""
+    return {
+        "name": name,
+        "steps_done": steps_done,
+        "step": progress.step,
+        "problem": anonymous(progress.problem, root),
+        "since": progress.since,
+        "updated": now(),
+        "versions": versions(),
+    }
+
+
+def anonymous(text: str | None, root: Path) -> str | None:
+    """A problem line without this laptop's paths (the lab's folder, the home folder)."""
+    if text is None:
+        return None
+    for folder, name in ((root.parent, ".."), (Path.home(), "~")):
+        text = text.replace(str(folder), name)
+    return text
+
+
+def versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": platform.python_version(), "system": f"{platform.system()} {platform.machine()}"}
+    for package in ("dvc", "tensorflow", "tensorflow-cpu"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            continue
+    return found

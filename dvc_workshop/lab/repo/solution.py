@@ -1,0 +1,73 @@
+"""`workshop solution N`: a step's answer, the README's `bash lab` blocks of "Lab step N", run as
+printed but with the lab's own names: its folder, its origin, its teammate's clone, the
+attendee's name (their folder of the cache bucket) and the room's buckets.
+
+The commands come from the workshop's own README (the lab holds none), never from inside an
+HTML comment, and only once the steps before N are done.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+from dvc_workshop.cli import WorkshopError
+from dvc_workshop.lab.problem import Problem
+from dvc_workshop.lab.repo.lab import Lab
+from dvc_workshop.lab.steps import STEPS
+from dvc_workshop.places import CACHE_URL, EXAMPLE_LAB, EXAMPLE_NAME, RAW_URL
+
+
+def lab_blocks(readme: Path, step: int) -> list[str]:
+    """The `bash lab` blocks of the README's section "Lab step <step>" (none inside an HTML comment)."""
+    text = re.sub(r"<!--.*?-->", "", readme.read_text(), flags=re.S)
+    section = re.search(rf"^### Lab step {step}:.*?(?=^##|\Z)", text, flags=re.M | re.S)
+    if section is None:
+        raise WorkshopError(f"{readme} has no section 'Lab step {step}:'")
+    return re.findall(r"```bash lab\n(.*?)```", section.group(), flags=re.S)
+
+
+def with_names(block: str, lab: Lab) -> str:
+    """A README block in this lab's names: ada's folder, ../my-lab and its kin, the buckets."""
+    owner = lab.owner
+    cache, raw = lab.buckets
+    names = {
+        f"{CACHE_URL}/{EXAMPLE_NAME}": f"{cache}/{lab.attendee}",
+        CACHE_URL: cache,
+        RAW_URL: raw,
+        f"../{EXAMPLE_LAB}-origin.git": sibling(owner, owner.origin) if owner.origin else "origin",
+        f"../{EXAMPLE_LAB}-teammate": sibling(owner, lab.teammate_root),
+        f"../{EXAMPLE_LAB}": sibling(owner, owner.root),
+    }
+    pattern = re.compile("|".join(re.escape(example) + r"(?![\w.-])" for example in names))  # longest first
+    return pattern.sub(lambda found: names[found.group()], block)
+
+
+def sibling(lab: Lab, path: Path) -> str:
+    """A folder beside the lab (its origin, the teammate's clone, the lab itself) as the README
+    names them, from the lab or from the clone alike: ../NAME; elsewhere, its whole path."""
+    return shlex.quote(f"../{path.name}" if path.parent == lab.root.parent else str(path))
+
+
+def run_solution(lab: Lab, step: int) -> None:
+    bash = shutil.which("bash")
+    if bash is None:
+        raise WorkshopError("bash not found: type the commands of the README's lab step yourself")
+    for earlier in STEPS[: step - 1]:
+        try:
+            earlier.check(lab)
+        except Problem as problem:
+            raise WorkshopError(
+                f"lab step {earlier.number} is not done yet ({problem.what}): "
+                f"workshop solution {earlier.number} first"
+            ) from None
+        finally:
+            lab.stop()
+    for block in lab_blocks(lab.reference / "README.md", step):
+        block = with_names(block, lab)
+        print(f"$ {block.strip()}", flush=True)
+        if subprocess.run([bash, "-euo", "pipefail", "-c", block], cwd=lab.root).returncode != 0:
+            raise WorkshopError(f"lab step {step} stopped at the block above")

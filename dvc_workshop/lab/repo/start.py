@@ -1,0 +1,215 @@
+"""`workshop start`: the attendee's lab, a DVC project of their own made from the reference.
+
+It holds what such a project would: the stage code (`dvc_workshop/` less the lab tool and the
+emulator), `params.yaml`, `sources/`, the exercise's test, `Pipfile`/`Pipfile.lock`, `.dvc/`
+without remotes, `.gitignore`/`.dvcignore` and a short README that points to the handout; not
+the reference's README (the answers), docs, benchmarks, CI or scripts. No `dvc.yaml` or
+`dvc.lock` (the attendee writes the stages), `standardize` blank with a TODO (the exercise), one
+commit, and a bare repository beside it as `origin`, so `git push` and `dvc exp push` work
+offline. A `.venv` file names the workshop's environment, so `pipenv shell` and `pipenv run`
+typed in the lab use it. The attendee's name (the room's, or --name, or git's) is recorded in
+git config, where the checks, hints and `solution` read it.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import textwrap
+from pathlib import Path
+
+from dvc_workshop.cli import WorkshopError
+from dvc_workshop.lab.repo.git import Runner
+from dvc_workshop.lab.repo.lab import LAB_MARK, NAME_KEY
+from dvc_workshop.lab.steps.preprocess import EXERCISE_HINT
+from dvc_workshop.places import (
+    CACHE_URL,
+    EXERCISE_FILE,
+    EXERCISE_FUNCTION,
+    RAW_PREFIX,
+    RAW_URL,
+    REFERENCE,
+    ROOM_FILE,
+    START_MESSAGE,
+)
+
+# What a lab holds of the reference's last commit (a folder: all of it), less LEFT_OUT.
+LAB_FILES = (
+    "dvc_workshop/",
+    "params.yaml",
+    "sources/",
+    "tests/__init__.py",
+    "tests/test_transforms.py",
+    "pytest.ini",
+    "Pipfile",
+    "Pipfile.lock",
+    ".dvc/",
+    ".dvcignore",
+    ".gitignore",
+)
+LEFT_OUT = ("dvc_workshop/lab/", "dvc_workshop/emulator/", "dvc_workshop/utils/", "dvc_workshop/places.py")
+BLANK = f'raise NotImplementedError("{EXERCISE_FUNCTION}: the exercise of lab step 4 (README)")'
+OUTPUTS_BLOCK = "# Pipeline outputs"  # the end of the reference's .gitignore, which DVC writes in a lab
+THIS_LAPTOP = "\n# This laptop's: the workshop's environment (pipenv reads its path here)\n/.venv\n"
+
+
+def in_lab(name: str) -> bool:
+    def under(prefixes: tuple[str, ...]) -> bool:
+        return any(name == p or (p.endswith("/") and name.startswith(p)) for p in prefixes)
+
+    return under(LAB_FILES) and not under(LEFT_OUT)
+
+
+def blank_function(path: Path, name: str) -> None:
+    """Replace the body of function `name` (its docstring kept) by a TODO and NotImplementedError."""
+    source = path.read_text()
+    (function,) = (node for node in ast.walk(ast.parse(source)) if getattr(node, "name", None) == name)
+    first = function.body[1] if ast.get_docstring(function) else function.body[0]
+    lines = source.splitlines(keepends=True)
+    indent = " " * first.col_offset
+    todo = textwrap.wrap(f"TODO(lab step 4): {EXERCISE_HINT}.", 90)
+    lines[first.lineno - 1 : function.end_lineno] = [f"{indent}# {line}\n" for line in todo] + [
+        f"{indent}{BLANK}\n"
+    ]
+    path.write_text("".join(lines))
+
+
+def remove_remotes(repo: Path) -> None:
+    """No DVC remotes, no default remote: adding their own is the attendee's first DVC step."""
+    from dvc.config import Config
+
+    with Config(dvc_dir=str(repo / ".dvc"), validate=False).edit("repo") as settings:
+        settings.get("remote", {}).clear()
+        settings.get("core", {}).pop("remote", None)
+
+
+def copy_start_state(folder: Path) -> None:
+    """The reference's committed files (never its uncommitted edits) that a lab holds, into `folder`."""
+    committed = subprocess.run(["git", "archive", "--format=tar", "HEAD"], cwd=REFERENCE, capture_output=True)
+    if committed.returncode != 0:
+        raise WorkshopError(f"git archive failed in {REFERENCE}: {committed.stderr.decode().strip()}")
+    with tarfile.open(fileobj=io.BytesIO(committed.stdout)) as tar:
+        members = [member for member in tar.getmembers() if member.isfile() and in_lab(member.name)]
+        safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}  # Python 3.10.12+
+        tar.extractall(folder, members=members, **safe)
+    blank_function(folder / EXERCISE_FILE, EXERCISE_FUNCTION)
+    remove_remotes(folder)
+    ignored = (folder / ".gitignore").read_text()
+    (folder / ".gitignore").write_text(ignored[: ignored.index(OUTPUTS_BLOCK)].rstrip() + "\n" + THIS_LAPTOP)
+    (folder / "README.md").write_text(lab_readme(folder.name))
+
+
+def lab_readme(name: str) -> str:
+    return textwrap.dedent(f"""\
+        # {name}: my DVC project
+
+        The lab of the DVC workshop: the MNIST pipeline's code and parameters, to which I add the
+        DVC work myself (a remote, the stages, versions, experiments). The handout, step by step:
+        {REFERENCE / "README.md"}, section "The lab".
+
+        In a `pipenv shell`, here: `workshop check` says where I stand, `workshop hint` gives a
+        hint for the problem it found.
+        """)
+
+
+def write_room_file(lab: Path, room: dict) -> None:
+    (lab / ROOM_FILE).write_text(
+        "# The workshop room this lab is in (workshop start --room): the lab's checks, hints and\n"
+        "# solutions use its buckets. Your name, your folder in the cache bucket: git config workshop.name\n"
+        f"cache: {room['cache']}\nraw: {room['raw']}\n"
+    )
+
+
+def link_environment(lab: Path) -> None:
+    """The `.venv` file pipenv reads (the workshop's environment, not a new empty one), and the
+    emulator's settings (`.env`, which pipenv also reads) linked from the workshop's folder."""
+    if sys.prefix != sys.base_prefix:  # a virtual environment runs this: the workshop's
+        (lab / ".venv").write_text(f"{sys.prefix}\n")
+    if os.name != "nt":
+        (lab / ".env").symlink_to(REFERENCE / ".env")
+
+
+def start_lab(folder: Path, name: str, room: dict | None = None) -> Path:
+    """Make the lab at `folder` (in `room`, if given) and its bare origin beside it; return the
+    origin's path. Nothing is left half-made: it is built in a scratch folder, then renamed."""
+    folder = folder.resolve()
+    if folder == REFERENCE or REFERENCE in folder.parents:
+        raise WorkshopError(
+            f"{folder} is inside the workshop's repository: make the lab beside it, e.g. ../my-lab"
+        )
+    if not folder.name or folder.parent == folder:
+        raise WorkshopError(f"{folder} cannot hold a lab: name a new folder, e.g. ../my-lab")
+    origin = folder.with_name(f"{folder.name}-origin.git")
+    for path in (folder, origin):
+        if path.exists():
+            raise WorkshopError(f"{path} already exists: choose a new folder for the lab")
+    reference = Runner(REFERENCE)
+    for key in ("user.name", "user.email"):
+        if not reference.git("config", key):
+            raise WorkshopError(f"git has no {key} yet: set your name and email first (README, Environment)")
+    scratch = folder.with_name(f".tmp-{folder.name}")
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    lab = Runner(scratch)
+    try:
+        copy_start_state(scratch)
+        lab.must("git", "init", "-q", "-b", "main")
+        lab.must("git", "config", LAB_MARK, str(REFERENCE))  # the lab's mark: a clone has none
+        lab.must("git", "config", NAME_KEY, name)
+        if room:
+            write_room_file(scratch, room)
+        lab.must("git", "add", "-A")
+        lab.must("git", "commit", "-qm", START_MESSAGE)
+        Runner(folder.parent).must("git", "init", "-q", "--bare", "-b", "main", str(origin))
+        lab.must("git", "remote", "add", "origin", str(origin))
+        lab.must("git", "push", "-q", "-u", "origin", "main")
+        link_environment(scratch)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(origin, ignore_errors=True)
+        raise
+    scratch.rename(folder)
+    return origin
+
+
+def begin(folder: Path, room_url: str | None, name: str | None) -> None:
+    """`workshop start`, said: the lab made, and what to do next, in the attendee's names."""
+    from dvc_workshop.lab.repo.lab import name_from
+    from dvc_workshop.lab.room.records import check_name, load_room
+
+    if room_url and not name:
+        raise WorkshopError("--room needs --name: your folder in the room's bucket, e.g. --name ada")
+    chosen = check_name(name) if name else name_from(Runner(REFERENCE).git("config", "user.name"))
+    room = load_room(room_url) if room_url else None  # read before anything is made
+    origin = start_lab(folder, chosen, room)
+    if Runner(REFERENCE).git("status", "--porcelain", "--untracked-files=no"):
+        print(f"(The lab holds {REFERENCE.name}'s last commit: its uncommitted changes were not copied.)")
+    lab = os.path.relpath(folder.resolve())
+    print(
+        f"Your lab is {lab} (origin: {os.path.relpath(origin)}); your name in it: {chosen}"
+        f"{'' if name else ' (from git config user.name; workshop start --name chooses another)'}."
+    )
+    if room and (emulator := os.environ.get("STORAGE_EMULATOR_HOST")):
+        first = f"keep the emulator that serves the room running ({emulator})"
+    elif room:
+        first = "once, with the account your facilitator gave access: gcloud auth application-default login"
+    else:
+        first = (
+            "in a second terminal, in this folder: pipenv run emulator"
+            "  (real GCS: gcloud auth application-default login)"
+        )
+    print("Next (lab step 1):")
+    print(f"  1. {first}")
+    print(f"  2. cd {lab} && pipenv shell  (the workshop's environment: {lab}/.venv names it)")
+    print("  3. then: workshop check")
+    cache, raw = (room["cache"], room["raw"]) if room else (CACHE_URL, RAW_URL)
+    print(f"Your remote, in lab step 2: dvc remote add -d dvc-workshop {cache}/{chosen}")
+    if room:
+        print(
+            f"The raw data, in lab step 3: {raw}/{RAW_PREFIX} (where the README says {RAW_URL}/{RAW_PREFIX})"
+        )

@@ -1,0 +1,1 @@
+"""A facilitator's room: the buckets, each attendee's record, the room's table and page."""

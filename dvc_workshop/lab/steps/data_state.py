@@ -1,0 +1,180 @@
+"""Whether what a stage (or a `.dvc` file) declares is real: run, its outputs the ones dvc.lock
+records, committed, pushed. Each check raises a Problem for the first thing that is not so, with
+the command that works in the state found (`dvc checkout` where the cache has the data, `dvc
+pull` where only the remote has it, `dvc repro` where nothing has it), in the attendee's names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import shlex
+
+from dvc_workshop.lab.problem import Problem
+from dvc_workshop.lab.repo.imports import listed
+from dvc_workshop.lab.repo.lab import Lab
+from dvc_workshop.lab.steps.stage_target import Stage, delete_line, overlaps
+
+
+def check_ran(lab: Lab, name: str) -> None:
+    if not (lab.root / "dvc.lock").exists():
+        raise Problem(
+            f"there is no dvc.lock: stage {name} has not run yet (or dvc.lock was deleted)", "dvc repro"
+        )
+    if name not in lab.locked:
+        raise Problem(f"stage {name} has not run yet: dvc.lock has no entry for it", "dvc repro")
+
+
+def check_workspace(lab: Lab, name: str) -> None:
+    """`dvc status` of one stage or .dvc file: nothing changed, every output here."""
+    changes = [change for change in lab.workspace_status.get(name, []) if isinstance(change, dict)]
+    changed_deps = {path for change in changes for path in change.get("changed deps", {})}
+    changed_outs = {
+        path: state for change in changes for path, state in change.get("changed outs", {}).items()
+    }
+    absent = sorted(path for path, state in changed_outs.items() if state in ("not in cache", "deleted"))
+    if absent:
+        uncached = [path for path in absent if changed_outs[path] == "not in cache"]
+        if not uncached:
+            raise Problem(f"{', '.join(absent)} of {name} are not here (your cache has them)", "dvc checkout")
+        if any(lab.cloud_status.get(path) == "deleted" for path in uncached):  # the remote has them
+            raise Problem(f"{', '.join(absent)} of {name} are not here (the remote has them)", "dvc pull")
+        if lab.is_teammate:
+            nowhere = [path for path in absent_outputs(lab) if lab.cloud_status.get(path) != "deleted"]
+            owner = lab.owner
+            there, back = shlex.quote(lab.relative(owner.root)), shlex.quote(owner.relative(lab.root))
+            push = f"cd {there} && dvc push && cd {back}"
+            raise Problem(
+                f"{count(nowhere)} that dvc.lock names are neither here nor in the remote: "
+                "whoever committed them forgot dvc push",
+                f"{push} && dvc pull",
+            )
+        raise Problem(
+            f"{', '.join(absent)} of {name} are neither here, nor in your cache, nor in the remote",
+            "dvc repro (it makes them again)",
+        )
+    modified = sorted(path for path, state in changed_outs.items() if state == "modified")
+    if modified and changed_deps <= set(all_outputs(lab)):
+        unsaved = [path for path in modified if not cached_here(lab, path)]
+        if unsaved:
+            raise Problem(
+                f"{', '.join(modified)} of {name} are not what dvc.lock records, and DVC never saved "
+                f"{'these' if len(unsaved) > 1 else 'this'} (a run stopped half-way, or an edit?)",
+                f"dvc checkout --force {shlex.join(unsaved)} (it puts back what dvc.lock records)",
+            )
+        raise Problem(
+            f"{', '.join(modified)} of {name} are not the outputs dvc.lock records "
+            "(a git checkout without dvc checkout?)",
+            "dvc checkout",
+        )
+    if lab.workspace_status.get(name):
+        changed = ", ".join(sorted(changed_deps)) or "its command"
+        raise Problem(f"{name} changed since its last run ({changed})", "dvc repro")
+
+
+def cached_here(lab: Lab, path: str) -> bool:
+    """Whether the workspace's version of an output is in the local cache (DVC 3: files/md5/...)."""
+    cache = lab.root / ".dvc/cache/files/md5"
+    full = lab.root / path
+    files = [full] if full.is_file() else sorted(p for p in full.rglob("*") if p.is_file())
+    for file in files:
+        digest = hashlib.md5(file.read_bytes()).hexdigest()
+        if not (cache / digest[:2] / digest[2:]).exists():
+            return False
+    return True
+
+
+def absent_outputs(lab: Lab) -> list[str]:
+    """Every stage's outputs that `dvc status` finds neither in the workspace nor in the cache."""
+    return sorted(
+        path
+        for changes in lab.workspace_status.values()
+        for change in changes
+        if isinstance(change, dict)
+        for path, state in change.get("changed outs", {}).items()
+        if state in ("not in cache", "deleted")
+    )
+
+
+def all_outputs(lab: Lab) -> list[str]:
+    return [out for name, stage in lab.stages.items() for out in Stage.read(name, stage).outs]
+
+
+def check_committed(lab: Lab, name: str, stage: Stage) -> None:
+    """The stage as committed: dvc.yaml and dvc.lock, its parameters, its code, the .gitignore
+    lines DVC wrote beside its outputs, its metrics; none of them git-ignored."""
+    must_commit = [
+        "dvc.yaml",
+        "dvc.lock",
+        *[gitignore_beside(out) for out in stage.cached_outputs()],
+        *[out for out, (_, cached) in stage.outs.items() if not cached],
+    ]
+    check_not_ignored(lab, must_commit, f"Stage {name}")
+    committed_stages, committed_lock = lab.committed
+    params, committed_params = lab.yaml_file("params.yaml"), lab.yaml_file("params.yaml", "HEAD")
+    sections = {param.split(".")[0] for param in stage.params if ":" not in param}
+    changed = [
+        file
+        for file, now, then in (
+            ("dvc.yaml", lab.stages, committed_stages),
+            ("dvc.lock", lab.locked, committed_lock),
+        )
+        if now.get(name) != then.get(name)
+    ]
+    if any(params.get(section) != committed_params.get(section) for section in sections):
+        changed.append("params.yaml")
+    changed += sorted(path for path in lab.uncommitted if listed(path, [*stage.deps, *must_commit[2:]]))
+    if changed:
+        files = list(dict.fromkeys([*changed, *(p for p in lab.uncommitted if p.endswith(".gitignore"))]))
+        raise Problem(
+            f"{changed[0]} has changes that are not committed (stage {name})",
+            commit_command(files, f"Stage {name}"),
+        )
+    for out in stage.cached_outputs():
+        gitignore, line = gitignore_beside(out), f"/{posixpath.basename(out.rstrip('/'))}"
+        if line not in lab.git("show", f"HEAD:{gitignore}").splitlines():
+            raise Problem(
+                f"{gitignore} in the last commit does not list {line}, which DVC writes there",
+                f"dvc repro && {commit_command([gitignore], f'Ignore {out}')}",
+            )
+
+
+def check_not_ignored(lab: Lab, paths: list[str], message: str) -> None:
+    """Files git must commit that a line of a .gitignore hides from it (a line DVC wrote for an
+    output that is no more: `-o models/`, `-o reports/metrics.json` before `-M`): that line named,
+    and deleted by the hint."""
+    present = [path for path in paths if (lab.root / path).exists()]
+    if not present:
+        return
+    found = lab.run("git", "check-ignore", "--no-index", "-v", *present).stdout.splitlines()
+    for line in found:
+        source_line, _, path = line.partition("\t")
+        source, number, pattern = source_line.split(":", 2)
+        if pattern.startswith("!"):
+            continue
+        raise Problem(
+            f"{path} is git-ignored (line {number} of {source}: {pattern}), so git cannot commit it",
+            f"{delete_line(source, pattern)} && {commit_command([source, path], message)}",
+        )
+
+
+def commit_command(files: list[str], message: str) -> str:
+    return f"git add {shlex.join(files)} && git commit -m {shlex.quote(message)}"
+
+
+def gitignore_beside(out: str) -> str:
+    return posixpath.join(posixpath.dirname(out.rstrip("/")), ".gitignore")
+
+
+def check_pushed(lab: Lab, outputs: list[str]) -> None:
+    states = [
+        state for path, state in lab.cloud_status.items() if any(overlaps(path, out) for out in outputs)
+    ]
+    if "new" in states:
+        raise Problem(f"{count([s for s in states if s == 'new'])} not in the remote", "dvc push")
+    if "deleted" in states or "missing" in states:
+        raise Problem(f"{count(states)} in dvc.lock not in your workspace", "dvc pull")
+
+
+def count(files: list) -> str:
+    return f"{len(files)} file{'' if len(files) == 1 else 's'}"

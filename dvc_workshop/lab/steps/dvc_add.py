@@ -1,0 +1,58 @@
+"""Lab step 8: data no stage produces tracked with `dvc add`: its `.dvc` file and .gitignore
+line committed, its data here and pushed."""
+
+from __future__ import annotations
+
+import posixpath
+
+from dvc_workshop.lab.problem import Problem
+from dvc_workshop.lab.repo.lab import Lab
+from dvc_workshop.lab.steps.data_state import check_not_ignored, check_pushed, check_workspace, commit_command
+from dvc_workshop.lab.steps.entry import Reset, Step, fixed
+
+EXAMPLE = "my-digits"  # the README's folder
+
+
+def check(lab: Lab) -> None:
+    if not lab.dvc_files:
+        raise Problem(
+            "no data tracked with dvc add yet",
+            f"python -m zipfile -e data/download_mnist/Images/test-00.zip {EXAMPLE} && dvc add {EXAMPLE}",
+        )
+    for name, tracked in lab.dvc_files.items():
+        check_workspace(lab, name)
+        folder = posixpath.dirname(name)
+        gitignore = posixpath.join(folder, ".gitignore")
+        check_not_ignored(lab, [name, gitignore], f"Track {name.removesuffix('.dvc')}")
+        changed = [path for path in (name, gitignore) if path in lab.uncommitted]
+        if changed:
+            raise Problem(
+                f"{changed[0]} has changes that are not committed",
+                commit_command(changed, f"Track {name.removesuffix('.dvc')} with dvc add"),
+            )
+        for path in tracked:
+            line = f"/{posixpath.basename(path)}"
+            if line not in lab.git("show", f"HEAD:{gitignore}").splitlines():
+                raise Problem(
+                    f"{gitignore} in the last commit does not list {line}, which dvc add wrote there",
+                    commit_command([gitignore], f"Ignore {path}"),
+                )
+        check_pushed(lab, tracked)
+
+
+def undo(lab: Lab) -> None:
+    for dvc_file in list(lab.dvc_files):
+        lab.must("dvc", "remove", dvc_file)  # the data stays, untracked
+        print(f"Removed {dvc_file} (its data stays where it was, untracked).")
+
+
+STEP = Step(
+    8,
+    "Data of your own: dvc add",
+    check,
+    fixed(
+        "dvc add FOLDER writes FOLDER.dvc and a .gitignore line: git add both, git commit, then dvc push",
+        "pipeline outputs need no dvc add: dvc.lock records them already",
+    ),
+    Reset(undo=undo),
+)

@@ -1,0 +1,60 @@
+"""Lab step 1: this laptop ready (git's identity), the lab a repository with its origin, and the
+buckets reachable (the emulator answering, or Google credentials)."""
+
+from __future__ import annotations
+
+import os
+
+from dvc_workshop.lab.problem import Problem
+from dvc_workshop.lab.repo.dvc_state import answers
+from dvc_workshop.lab.repo.lab import Lab
+from dvc_workshop.lab.steps.entry import Reset, Step, fixed
+
+
+def check(lab: Lab) -> None:
+    for key in ("user.name", "user.email"):
+        if not lab.git("config", key):
+            example = {"user.name": '"Ada Attendee"', "user.email": "ada@example.com"}[key]
+            raise Problem(f"git has no {key}", f"git config --global {key} {example} (with your own)")
+    if not lab.origin:
+        origin = lab.root.with_name(f"{lab.root.name}-origin.git")
+        if origin.is_dir():
+            raise Problem("the lab has no git remote origin", f"git remote add origin {lab.relative(origin)}")
+        raise Problem(
+            f"the lab has no git remote origin, and there is no {lab.relative(origin)} beside it",
+            f"git init --bare {lab.relative(origin)} && "
+            f"git remote add origin {lab.relative(origin)} && git push -u origin main",
+        )
+    if emulator := os.environ.get("STORAGE_EMULATOR_HOST"):
+        if not answers(emulator):  # gcsfs would retry an endpoint that does not answer for minutes
+            raise Problem(
+                f"the emulator at {emulator} does not answer",
+                "start it (pipenv run emulator, in a second terminal, in the workshop's folder)",
+            )
+    elif "GOOGLE_APPLICATION_CREDENTIALS" not in os.environ:
+        os.environ.setdefault("NO_GCE_CHECK", "true")  # read at import: no probe of a cloud VM's metadata
+        from google.auth import default
+        from google.auth.exceptions import DefaultCredentialsError
+
+        try:
+            default()
+        except DefaultCredentialsError:
+            raise Problem(
+                "no emulator and no GCS credentials in this shell",
+                f"start the emulator (pipenv run emulator, in {lab.reference}), then open a new pipenv "
+                "shell; or: gcloud auth application-default login",
+            ) from None
+
+
+STEP = Step(
+    1,
+    "Environment",
+    check,
+    fixed(
+        "git needs your name and email once: the two git config --global lines of the README",
+        "the buckets: pipenv run emulator in a second terminal, in the workshop's folder, then a new "
+        "pipenv shell (it reads the emulator's address from .env); or, with real GCS, gcloud auth "
+        "application-default login",
+    ),
+    Reset(nothing="Step 1 is this laptop's (git's identity, the buckets): nothing in the lab to put back."),
+)

@@ -1,0 +1,76 @@
+"""Lab step 9: experiments run, one kept as a branch, one pushed to origin (`dvc exp push`), the
+queue empty, and the teammate's clone with an experiment pulled."""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+from dvc_workshop.cli import WorkshopError
+from dvc_workshop.lab.problem import Problem
+from dvc_workshop.lab.repo.lab import Lab
+from dvc_workshop.lab.steps.entry import Reset, Step, fixed
+
+FIRST = "dvc exp run -n dropout-04 -S train.dropout=0.4"  # the README's first experiment
+
+
+def experiments(lab: Lab, where: str = "") -> list[str]:
+    """The experiments' names, here or (where="origin") in origin."""
+    refs = (
+        lab.git("ls-remote", "origin", "refs/exps/*").split()[1::2]
+        if where
+        else lab.git("for-each-ref", "--format=%(refname)", "refs/exps").split()
+    )
+    return sorted({ref.rsplit("/", 1)[-1] for ref in refs if ref.count("/") >= 4})
+
+
+def check(lab: Lab) -> None:
+    here, pushed = experiments(lab), experiments(lab, "origin")
+    if not here and not pushed:
+        raise Problem("no experiment yet", FIRST)
+    if not pushed:
+        raise Problem(
+            "no experiment in origin: git push does not send experiments", f"dvc exp push origin {here[0]}"
+        )
+    branches = lab.git("for-each-ref", "--format=%(refname:short)", "refs/heads").split()
+    if len(branches) < 2:
+        name = pushed[0]
+        raise Problem("no experiment kept as a branch", f"dvc exp branch {name} {name}")
+    running = re.findall(r"^(\S+)\s+(?:Queued|Running)\b", lab.dvc("queue", "status").stdout, flags=re.M)
+    if running:
+        raise Problem(
+            f"experiments are still queued or running: {', '.join(running)}",
+            f"wait; if a worker died: dvc queue logs {running[0]}, then dvc queue kill {running[0]}",
+        )
+    teammate = lab.teammate
+    if teammate is None or not experiments(teammate):
+        clone_at = shlex.quote(lab.relative(lab.teammate_root))
+        raise Problem(
+            "the teammate has no experiment of yours",
+            f"cd {clone_at} && git pull && dvc exp pull origin {pushed[0]}",
+        )
+
+
+def undo(lab: Lab) -> None:
+    if set(experiments(lab)) - set(experiments(lab, "origin")):
+        missing = sorted(set(experiments(lab)) - set(experiments(lab, "origin")))
+        raise WorkshopError(f"experiments not in origin: dvc exp push origin {' '.join(missing)} first")
+    for clone in (lab, lab.teammate):
+        if clone and experiments(clone):
+            clone.must("dvc", "exp", "remove", "--all-commits")
+    print("Removed the local experiments (origin keeps them: dvc exp pull origin NAME brings one back).")
+
+
+STEP = Step(
+    9,
+    "Experiments, shared",
+    check,
+    fixed(
+        f"{FIRST} runs one; dvc exp show --no-pager lists them",
+        "git push sends no experiment: dvc exp push origin dropout-04 does; "
+        "dvc exp branch dropout-04 dropout-04 "
+        "keeps it as a branch",
+        "in the teammate's clone: git pull, then dvc exp pull origin dropout-04",
+    ),
+    Reset(undo=undo),
+)

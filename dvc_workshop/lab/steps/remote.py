@@ -1,0 +1,69 @@
+"""Lab step 2: the attendee's own folder of the cache bucket as the default DVC remote, named
+dvc-workshop (the lab's commands call it so), in `.dvc/config` and committed."""
+
+from __future__ import annotations
+
+from dvc_workshop.lab.problem import Problem
+from dvc_workshop.lab.repo.lab import Lab
+from dvc_workshop.lab.steps.data_state import commit_command
+from dvc_workshop.lab.steps.entry import Reset, Step, fixed
+
+REMOTE = "dvc-workshop"  # the README's name for the remote
+
+
+def target_url(lab: Lab) -> str:
+    return f"{lab.buckets[0]}/{lab.attendee}"
+
+
+def check(lab: Lab) -> None:
+    url = target_url(lab)
+    add = f"dvc remote add -d -f {REMOTE} {url}"
+    default, remotes = lab.remotes("repo")
+    local_default, local_remotes = lab.remotes("local")
+    if local_default or any(local_remotes.values()):  # credentials there are fine: no URL
+        local = next((name for name, address in local_remotes.items() if address), None)
+        fix = f"dvc remote remove --local {local}" if local else "dvc remote default --local --unset"
+        raise Problem(
+            "the remote is in .dvc/config.local, which git ignores: a teammate's clone would not have it",
+            f"{fix} && {add}",
+        )
+    if not default:
+        if remotes.get(REMOTE) == url or (remotes and list(remotes.values()) == [url]):  # added without -d
+            name = REMOTE if REMOTE in remotes else next(iter(remotes))
+            raise Problem(
+                f"no default DVC remote (there is {name}: {remotes[name]})", f"dvc remote default {name}"
+            )
+        raise Problem("no default DVC remote", add.replace(" -f ", " ") if REMOTE not in remotes else add)
+    have = remotes.get(default, "")
+    if have.rstrip("/") != url:
+        where = (
+            "your folder" if have.startswith(f"{lab.buckets[0]}/") else "the cache bucket's folder for you"
+        )
+        raise Problem(
+            f"the default remote is {have or 'without a URL'} ({default}), not {where} {url}",
+            add + (f" && dvc remote remove {default}" if default != REMOTE else ""),
+        )
+    if default != REMOTE:
+        raise Problem(
+            f"the default remote is named {default}; the lab's commands call it {REMOTE}",
+            f"dvc remote rename {default} {REMOTE}",
+        )
+    if ".dvc/config" in lab.uncommitted:
+        raise Problem(
+            ".dvc/config has changes that are not committed",
+            commit_command([".dvc/config"], f"DVC remote: {url}"),
+        )
+
+
+STEP = Step(
+    2,
+    "Your remote",
+    check,
+    fixed(
+        "dvc remote add -d NAME URL: -d makes it the default, the one dvc push uses; the URL is the cache "
+        "bucket and a folder of your own",
+        "dvc remote list shows it; .dvc/config holds it: git add .dvc/config and commit, so a clone of your "
+        "lab has the remote too",
+    ),
+    Reset(files=(".dvc/config",)),
+)

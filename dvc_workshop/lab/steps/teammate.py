@@ -1,0 +1,69 @@
+"""Lab step 7: a teammate's clone of the lab's origin beside it (FOLDER-teammate), with the
+lab's stages, and every file dvc.lock names there (pulled from the remote, nothing recomputed)."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+
+from dvc_workshop.cli import WorkshopError
+from dvc_workshop.lab.problem import Problem
+from dvc_workshop.lab.repo.lab import Lab
+from dvc_workshop.lab.steps.data_state import check_workspace
+from dvc_workshop.lab.steps.entry import Reset, Step, fixed
+
+
+def check(lab: Lab) -> None:
+    teammate = lab.teammate
+    clone_at = lab.relative(lab.teammate_root)
+    if teammate is None:
+        origin = lab.relative(lab.origin) if lab.origin else "origin"
+        if (lab.teammate_root / ".git").is_dir():
+            raise Problem(
+                f"{clone_at} is not a clone of {origin} (a copy of the lab?)",
+                f"rm -rf {shlex.quote(clone_at)} && git clone {shlex.quote(origin)} {shlex.quote(clone_at)}",
+            )
+        raise Problem(
+            f"no teammate's clone at {clone_at}",
+            f"git push origin main && git clone "
+            f"{shlex.quote(origin)} {shlex.quote(clone_at)} && cd {shlex.quote(clone_at)} && dvc pull",
+        )
+    head = teammate.git("rev-parse", "HEAD")
+    if not teammate.stages or lab.run("git", "merge-base", "--is-ancestor", head, "HEAD").returncode != 0:
+        raise Problem(
+            f"{clone_at} has none of your stages yet",
+            f"git push origin main && cd {shlex.quote(clone_at)} && git pull",
+        )
+    try:
+        for stage in teammate.stages:
+            check_workspace(teammate, stage)
+    except Problem as problem:  # said as from the lab, where the attendee types
+        hint = problem.hint or ""
+        inside = hint if hint.startswith("cd ") else f"cd {shlex.quote(clone_at)} && {hint}"
+        raise Problem(f"in {clone_at}: {problem.what}", inside) from None
+
+
+def undo(lab: Lab) -> None:
+    teammate = lab.teammate
+    if teammate is None:
+        print("No teammate's clone: nothing to remove.")
+        return
+    if teammate.git("status", "--porcelain") or teammate.git("log", "--oneline", "@{upstream}..HEAD"):
+        raise WorkshopError(
+            f"{teammate.root} has work that is not in origin: git commit and git push it there first"
+        )
+    shutil.rmtree(teammate.root)
+    print(f"Removed {teammate.root} (all of it was in origin).")
+
+
+STEP = Step(
+    7,
+    "A teammate clones and pulls",
+    check,
+    fixed(
+        "the teammate gets the code and dvc.lock with git (git clone, git pull) and the data with dvc pull",
+        "a file the teammate cannot pull was committed without dvc push: dvc push in your lab, then dvc "
+        "pull in the teammate's clone",
+    ),
+    Reset(undo=undo),
+)

@@ -21,7 +21,13 @@ from dvc_workshop.data.sources import IDX_FILES
 
 from .clones import DVC_OUTPUTS, REPO_ROOT, copy_repo, remove_local_data
 
-__all__ = ["DVC_OUTPUTS", "REPO_ROOT", "copy_repo", "remove_local_data"]  # used by the test modules
+__all__ = [
+    "DVC_OUTPUTS",
+    "REPO_ROOT",
+    "WORKSHOP",
+    "copy_repo",
+    "remove_local_data",
+]  # used by the test modules
 
 # Never let google-auth or gcsfs probe for a Compute Engine metadata server: tests talk to
 # 127.0.0.1 only, and a missing credential must fail at once instead of after a network wait.
@@ -39,6 +45,9 @@ for variable in ("XDG_CONFIG_HOME", "GIT_CONFIG_GLOBAL", "GIT_AUTHOR_NAME", "GIT
     os.environ.pop(variable, None)
 
 SHARED_MNIST = REPO_ROOT.parent / "shared" / "data" / "mnist"
+# The lab tool as attendees run it: the environment's `workshop` command, from any folder (in a lab,
+# `python -m dvc_workshop.lab` would find the lab's own dvc_workshop package, which has no lab tool).
+WORKSHOP = [str(Path(sys.executable).with_name("workshop"))]
 
 
 def digests(repo: Path, *tops: str) -> dict[str, str]:

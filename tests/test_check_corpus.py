@@ -23,7 +23,7 @@ import pytest
 
 from dvc_workshop.emulator.server import Emulator, raw_mnist
 
-from .conftest import REPO_ROOT, global_git_identity
+from .conftest import REPO_ROOT, WORKSHOP, global_git_identity
 from .test_remote import free_port
 
 pytestmark = pytest.mark.slow
@@ -139,7 +139,7 @@ def played(tmp_path_factory: pytest.TempPathFactory):
     emulator.upload_raw(raw_mnist(None, REPO_ROOT / "sources/mnist-sample.yaml", REPO_ROOT / "params.yaml"))
     env = {**os.environ, **global_git_identity(root), **emulator.environment()}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
-    lab_command = [sys.executable, "-m", "dvc_workshop.lab"]
+    lab_command = WORKSHOP
     subprocess.run([*lab_command, "start", str(root / "my-lab")], cwd=REPO_ROOT, env=env, check=True)
     for step in range(2, 5):
         subprocess.run([*lab_command, "solution", str(step)], cwd=root / "my-lab", env=env, check=True,
@@ -162,7 +162,7 @@ def test_check_answers_any_broken_lab_at_once_and_changes_nothing(played, case: 
         env = {**env, "STORAGE_EMULATOR_HOST": f"http://127.0.0.1:{free_port()}"}
     before = snapshot(lab) if (lab / ".git").exists() else None
     start = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "dvc_workshop.lab", "check"], cwd=lab, env=env,
+    result = subprocess.run([*WORKSHOP, "check"], cwd=lab, env=env,
                             capture_output=True, text=True, timeout=60)  # fmt: skip
     took = time.monotonic() - start
     output = result.stdout + result.stderr

@@ -20,7 +20,7 @@ import pytest
 from dvc_workshop.cli import WorkshopError
 from dvc_workshop.emulator.server import Emulator, check_port_free
 
-from .conftest import REPO_ROOT, global_git_identity, pipenv_env, run
+from .conftest import REPO_ROOT, WORKSHOP, global_git_identity, pipenv_env, run
 from .test_remote import free_port
 
 ITEMS = [
@@ -59,7 +59,7 @@ def doctor(tmp_path: Path, *args: str, **env: str) -> tuple[subprocess.Completed
     environment["PATH"] = f"{environment['PIPX_BIN_DIR']}{os.pathsep}{environment['PATH']}"  # pipx ensurepath
     if "STORAGE_EMULATOR_HOST" not in env:
         environment.pop("STORAGE_EMULATOR_HOST", None)
-    command = [sys.executable, "-m", "dvc_workshop.lab", "doctor", *args]
+    command = [*WORKSHOP, "doctor", *args]
     started = time.monotonic()
     result = subprocess.run(
         command, cwd=REPO_ROOT, env=environment, capture_output=True, text=True, timeout=120

@@ -24,7 +24,7 @@ from dvc_workshop.data.arrays import save_npz
 from dvc_workshop.emulator.server import Emulator
 from dvc_workshop.params import ParamsError, TrainParams, load_section
 
-from .conftest import REPO_ROOT, copy_repo, git, global_git_identity, run, run_stage
+from .conftest import REPO_ROOT, WORKSHOP, copy_repo, git, global_git_identity, run, run_stage
 from .test_remote import free_port
 from .test_stages import assert_one_line_error, download, preprocess, write_params
 
@@ -366,7 +366,7 @@ def test_a_killed_emulator_takes_its_server_along_and_the_next_start_takes_over(
 
 
 def start_lab(reference: Path, folder: str, home: Path) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "dvc_workshop.lab", "start", folder]
+    command = [sys.executable, "-m", "dvc_workshop.lab", "start", folder]  # the copy's own tool
     return run(command, cwd=reference, check=False, **global_git_identity(home))
 
 
@@ -383,7 +383,10 @@ def test_start_copies_committed_files_only(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("folder", "message"),
-    [("inside/lab", "is inside this repository: make the lab beside it"), ("/", "/ cannot hold a lab")],
+    [
+        ("inside/lab", "is inside the workshop's repository: make the lab beside it"),
+        ("/", "/ cannot hold a lab"),
+    ],
 )
 def test_start_refuses_a_folder_that_cannot_hold_a_lab(tmp_path: Path, folder: str, message: str) -> None:
     reference = copy_repo(tmp_path / "reference")
@@ -406,7 +409,7 @@ def test_check_without_emulator_or_credentials_never_probes_a_cloud_metadata_ser
         env = {**env, "GCE_METADATA_HOST": address, "GCE_METADATA_IP": address}
         for name in ("STORAGE_EMULATOR_HOST", "GOOGLE_APPLICATION_CREDENTIALS", "NO_GCE_CHECK"):
             env.pop(name, None)
-        command = [sys.executable, "-m", "dvc_workshop.lab", "check"]
+        command = [*WORKSHOP, "check"]
         result = subprocess.run(command, cwd=lab, env=env, capture_output=True, text=True, timeout=60)
         with pytest.raises(TimeoutError):
             metadata.accept()  # nobody came

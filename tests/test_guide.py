@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from dvc_workshop.lab.steps import STEPS
+from dvc_workshop.lab.steps.registry import STEPS
 
 from .conftest import REPO_ROOT, run
 from .test_readme import DOC_PAGES, doc_blocks
@@ -100,11 +100,12 @@ def test_readme_is_the_handout_with_the_registry_steps() -> None:
 
 def test_the_exercise_answer_fills_the_labs_blank() -> None:
     """Lab step 4's answer block replaces exactly the line `workshop start` blanks the body with."""
-    from dvc_workshop.lab.solution import lab_blocks
-    from dvc_workshop.lab.start import BLANK, EXERCISE
+    from dvc_workshop.lab.repo.solution import lab_blocks
+    from dvc_workshop.lab.repo.start import BLANK
+    from dvc_workshop.places import EXERCISE_FILE
 
     (answer,) = [block for block in lab_blocks(REPO_ROOT / "README.md", 4) if "NotImplementedError" in block]
-    assert f"blank = '{BLANK}'" in answer and f'Path("{EXERCISE[0].as_posix()}")' in answer
+    assert f"blank = '{BLANK}'" in answer and f'Path("{EXERCISE_FILE}")' in answer
 
 
 def test_moved_sections_leave_no_dangling_links() -> None:

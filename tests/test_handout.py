@@ -20,6 +20,7 @@ from dvc_workshop.emulator.server import CACHE_BUCKET, Emulator
 
 from .conftest import (
     REPO_ROOT,
+    WORKSHOP,
     copy_repo,
     digests,
     dvc,
@@ -57,7 +58,7 @@ def emulator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulat
 
 def start_state(folder: Path) -> Path:
     """The lab's start (`workshop start`): the code and params.yaml, no pipeline, no DVC remotes."""
-    command = [sys.executable, "-m", "dvc_workshop.lab", "start", str(folder)]
+    command = [*WORKSHOP, "start", str(folder)]
     run(command, cwd=REPO_ROOT, **global_git_identity(folder.parent))
     return folder
 

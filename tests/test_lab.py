@@ -15,7 +15,7 @@ import pytest
 
 from dvc_workshop.emulator.server import Emulator
 
-from .conftest import REPO_ROOT, dvc, global_git_identity, run
+from .conftest import REPO_ROOT, WORKSHOP, dvc, global_git_identity, pipenv_env, run
 from .test_remote import free_port
 
 
@@ -25,7 +25,7 @@ def identity(tmp_path: Path) -> dict[str, str]:
 
 
 def start(folder: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "dvc_workshop.lab", "start", str(folder)]
+    command = [*WORKSHOP, "start", str(folder)]
     return run(command, cwd=REPO_ROOT, check=False, **env)
 
 
@@ -43,6 +43,24 @@ def test_start_makes_the_lab_repository(tmp_path: Path, identity: dict[str, str]
     assert "html_template" in (lab / ".dvc/config").read_text()  # other DVC settings stay
     ignored = (lab / ".gitignore").read_text()  # DVC writes the outputs' .gitignore files itself
     assert ".env" in ignored and "/data/" not in ignored and "/models/" not in ignored
+
+    # The attendee's own project: the stage code and what it needs, not the reference's answers or
+    # tools; the README points to the handout; pipenv, typed in the lab, uses the workshop's environment.
+    tracked = set(run(["git", "ls-files"], cwd=lab).stdout.split())
+    for absent in ("docs/", "benchmarks/", ".ci/", "scripts/", "dvc_workshop/lab/", "dvc_workshop/emulator/",
+                   "CONTRIBUTING.md", "tests/conftest.py", "tests/test_lab.py", "pyproject.toml"):  # fmt: skip
+        assert not any(path.startswith(absent) for path in tracked), absent
+    for present in ("dvc_workshop/pipeline/train.py", "dvc_workshop/cli.py", "params.yaml", "sources/mnist-sample.yaml",
+                    "tests/test_transforms.py", "Pipfile", "Pipfile.lock", ".dvcignore", ".dvc/config"):  # fmt: skip
+        assert present in tracked, present
+    readme = (lab / "README.md").read_text()
+    assert "This repository is the complete solution" not in readme and str(REPO_ROOT / "README.md") in readme
+    assert (lab / ".venv").read_text().strip() == sys.prefix
+    shell = {
+        k: v for k, v in pipenv_env(tmp_path / "home").items() if k not in ("VIRTUAL_ENV", "PIPENV_ACTIVE")
+    }
+    venv = subprocess.run(["pipenv", "--venv"], cwd=lab, env=shell, capture_output=True, text=True)
+    assert Path(venv.stdout.strip()) == Path(sys.prefix), venv.stdout + venv.stderr
 
     # standardize is the exercise: blank, and its tests say what to implement.
     exercise = subprocess.run(
@@ -94,7 +112,7 @@ def test_check_and_solution_of_the_first_steps(
     emulator.start()
     request.addfinalizer(emulator.stop)
     env = {**identity, "STORAGE_EMULATOR_HOST": emulator.url}
-    lab_command = [sys.executable, "-m", "dvc_workshop.lab"]
+    lab_command = WORKSHOP
     checked = run([*lab_command, "check"], cwd=lab, check=False, **env)
     before = checked.stdout
     assert checked.returncode == 1  # not all done
@@ -103,17 +121,22 @@ def test_check_and_solution_of_the_first_steps(
     assert "Step 2: no default DVC remote" in before and "Hint: dvc remote add -d dvc-workshop" in before
     # Hints one at a time, the check's own first, the answer last (rustlings' way).
     first = run([*lab_command, "hint"], cwd=lab, **env).stdout
-    assert "Hint 1 of 4: for the problem the last check found: dvc remote add -d dvc-workshop" in first, first
+    assert (
+        "Hint 1 of 4: for the problem found (no default DVC remote): dvc remote add -d dvc-workshop" in first
+    )
     assert "Hint 2" not in first and "hint 2 again shows the next one" in first
     for _ in range(3):
         last = run([*lab_command, "hint"], cwd=lab, **env).stdout
     assert "Hint 4 of 4: the README's section 'Lab step 2: Your remote'" in last, last
-    assert "workshop solution 2 runs them" in last
+    assert "(workshop solution 2 runs it)" in last
     solved = run([*lab_command, "solution", "2"], cwd=lab, **env)
     assert "$ dvc remote add -d dvc-workshop gs://dvc-workshop-cache/ada" in solved.stdout
     after = run([*lab_command, "check", "2"], cwd=lab, **env).stdout
     assert re.search(r"^ 2  Your remote +done$", after, re.M), after
-    assert "Step 3: dvc.yaml has no stage download_mnist" in after
+    assert (
+        "Step 3: download_mnist.source in params.yaml is sources/mnist-sample.yaml, not the raw bucket"
+        in after
+    )
     assert run(["git", "log", "-1", "--format=%s"], cwd=lab, **env).stdout.startswith("DVC remote: gs://")
 
     # reset 2: the remote gone again, committed; an uncommitted edit to .dvc/config kept in git stash.
@@ -168,7 +191,7 @@ def test_check_watch_checks_again_after_each_change(
     emulator.start()
     request.addfinalizer(emulator.stop)
     env = {**os.environ, **identity, "STORAGE_EMULATOR_HOST": emulator.url}
-    command = [sys.executable, "-m", "dvc_workshop.lab", "check", "--watch"]
+    command = [*WORKSHOP, "check", "--watch"]
     watcher = subprocess.Popen(command, cwd=lab, env=env, stdout=subprocess.PIPE, text=True)
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in watcher.stdout], daemon=True).start()
@@ -181,7 +204,7 @@ def test_check_watch_checks_again_after_each_change(
 
     try:
         assert "Step 2: no default DVC remote" in next_verdict()
-        run([sys.executable, "-m", "dvc_workshop.lab", "solution", "2"], cwd=lab, **identity,
+        run([*WORKSHOP, "solution", "2"], cwd=lab, **identity,
             STORAGE_EMULATOR_HOST=emulator.url)  # fmt: skip
         verdict = next_verdict()
         while "Step 2:" in verdict:  # a verdict may come between the commands of step 2

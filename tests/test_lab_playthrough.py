@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dvc_workshop.emulator.server import Emulator, raw_mnist
-from dvc_workshop.lab.solution import lab_blocks
-from dvc_workshop.lab.steps import STEPS as REGISTRY
+from dvc_workshop.lab.repo.solution import lab_blocks
+from dvc_workshop.lab.steps.registry import STEPS as REGISTRY
 
 from .conftest import REPO_ROOT, copy_repo, pipenv_env
 from .test_remote import free_port

@@ -20,13 +20,13 @@ import pytest
 
 from dvc_workshop.data.sources import IDX_FILES
 from dvc_workshop.emulator.server import Emulator
-from dvc_workshop.lab.room import RAW_FILES
+from dvc_workshop.lab.room.records import RAW_FILES
 
-from .conftest import copy_repo, digests, pipenv_env
+from .conftest import WORKSHOP, copy_repo, digests, pipenv_env
 from .test_remote import free_port
 
 RAW, CACHE = "gs://acme-mnist-raw", "gs://acme-dvc-cache"
-LAB = [sys.executable, "-m", "dvc_workshop.lab"]
+LAB = WORKSHOP
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 

@@ -17,7 +17,7 @@ import typer
 from dvc_workshop.cli import WorkshopApp, WorkshopError
 from dvc_workshop.lab.check.verdict import find_lab, report
 from dvc_workshop.lab.room.commands import room_app
-from dvc_workshop.lab.steps import STEPS
+from dvc_workshop.lab.steps.registry import STEPS
 
 app = WorkshopApp(error_status=2, no_args_is_help=True)
 app.add_typer(room_app, name="room")

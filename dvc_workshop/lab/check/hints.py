@@ -7,7 +7,7 @@ from dvc_workshop.lab.check.verdict import check_steps
 from dvc_workshop.lab.problem import Problem
 from dvc_workshop.lab.repo.lab import Lab
 from dvc_workshop.lab.repo.progress import Progress, hints_key
-from dvc_workshop.lab.steps import STEPS
+from dvc_workshop.lab.steps.registry import STEPS
 
 
 def show_hint(lab: Lab, number: int | None, all_hints: bool) -> None:

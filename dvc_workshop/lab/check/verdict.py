@@ -14,7 +14,7 @@ from dvc_workshop.lab.repo.exercise import command as exercise_command
 from dvc_workshop.lab.repo.exercise import known_right
 from dvc_workshop.lab.repo.lab import LAB_MARK, Lab
 from dvc_workshop.lab.repo.progress import Progress, room_record
-from dvc_workshop.lab.steps import STEPS, Step
+from dvc_workshop.lab.steps.registry import STEPS, Step
 from dvc_workshop.places import EXAMPLE_LAB, EXERCISE_FILE
 
 MAKE_ONE = f"pipenv run workshop start ../{EXAMPLE_LAB}, in the workshop's folder, makes one"

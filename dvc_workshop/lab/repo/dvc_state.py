@@ -33,6 +33,12 @@ class DvcState:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.answers: dict[str, Any] = {}
+        self.repo: Any = None  # dvc.repo.Repo, opened at the first question
+
+    def close(self) -> None:
+        if self.repo is not None:
+            self.repo.close()
+            self.repo = None
 
     def status(self) -> dict[str, list]:
         """What `dvc status --json` says: each stage or .dvc file that changed, and how."""
@@ -41,6 +47,19 @@ class DvcState:
     def cloud_status(self) -> dict[str, str]:
         """What `dvc status -c --json` says: each file not alike in the cache and the remote."""
         return self.ask("dvc status -c", lambda repo: repo.status(cloud=True), CLOUD_TIMEOUT_S)
+
+    def queue(self) -> list[dict]:
+        """What `dvc queue status` lists: each queued experiment's name and status."""
+        return self.ask(
+            "dvc queue status", lambda repo: repo.experiments.celery_queue.status(), STATUS_TIMEOUT_S
+        )
+
+    def opened(self) -> Any:
+        from dvc.repo import Repo
+
+        if self.repo is None:
+            self.repo = Repo(str(self.root))
+        return self.repo
 
     def ask(self, command: str, question: Callable[[Any], Any], timeout: float) -> Any:
         if command not in self.answers:
@@ -60,7 +79,7 @@ class DvcState:
         from dvc.lock import LockError
 
         for attempt in (1, 2):
-            finished, answer, error = in_thread(lambda: ask_repo(self.root, question), timeout)
+            finished, answer, error = in_thread(lambda: question(self.opened()), timeout)
             if not finished:
                 raise slow(command, timeout)
             if error is None:
@@ -76,13 +95,6 @@ class DvcState:
                     continue  # the holder ended just now: ask again
             raise dvc_failed(command, error)
         raise AssertionError("unreachable")
-
-
-def ask_repo(root: Path, question: Callable[[Any], Any]) -> Any:
-    from dvc.repo import Repo
-
-    with Repo(str(root)) as repo:
-        return question(repo)
 
 
 def in_thread(call: Callable[[], Any], timeout: float) -> tuple[bool, Any, BaseException | None]:

@@ -30,6 +30,11 @@ class Lab(Runner):
         super().__init__(root)
         self.dvc_state = DvcState(self.root)
 
+    def stop(self) -> None:
+        """End what this lab's reading started: commands never asked for, DVC's project."""
+        super().stop()
+        self.dvc_state.close()
+
     @property
     def workspace_status(self) -> dict[str, list]:
         return self.dvc_state.status()

@@ -15,8 +15,8 @@ from io import StringIO
 
 from dvc_workshop.cli import WorkshopError
 from dvc_workshop.lab.repo.lab import Lab
-from dvc_workshop.lab.steps import STEPS
 from dvc_workshop.lab.steps.entry import Reset
+from dvc_workshop.lab.steps.registry import STEPS
 from dvc_workshop.lab.steps.stage_target import Stage, overlaps, target
 from dvc_workshop.places import START_MESSAGE
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from dvc_workshop.cli import WorkshopError
 from dvc_workshop.lab.problem import Problem
 from dvc_workshop.lab.repo.lab import Lab
-from dvc_workshop.lab.steps import STEPS
+from dvc_workshop.lab.steps.registry import STEPS
 from dvc_workshop.places import CACHE_URL, EXAMPLE_LAB, EXAMPLE_NAME, RAW_URL
 
 

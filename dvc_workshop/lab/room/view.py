@@ -11,7 +11,7 @@ import json
 from collections import Counter
 from datetime import datetime, timezone
 
-from dvc_workshop.lab.steps import STEPS
+from dvc_workshop.lab.steps.registry import STEPS
 
 STALE_MINUTES = 15  # no check for this long: the attendee may have stopped running it
 

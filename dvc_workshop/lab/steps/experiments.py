@@ -3,7 +3,6 @@ queue empty, and the teammate's clone with an experiment pulled."""
 
 from __future__ import annotations
 
-import re
 import shlex
 
 from dvc_workshop.cli import WorkshopError
@@ -11,6 +10,7 @@ from dvc_workshop.lab.problem import Problem
 from dvc_workshop.lab.repo.lab import Lab
 from dvc_workshop.lab.steps.entry import Reset, Step, fixed
 
+BUSY = ("Queued", "Running")  # dvc queue status: not done yet
 FIRST = "dvc exp run -n dropout-04 -S train.dropout=0.4"  # the README's first experiment
 
 
@@ -36,7 +36,9 @@ def check(lab: Lab) -> None:
     if len(branches) < 2:
         name = pushed[0]
         raise Problem("no experiment kept as a branch", f"dvc exp branch {name} {name}")
-    running = re.findall(r"^(\S+)\s+(?:Queued|Running)\b", lab.dvc("queue", "status").stdout, flags=re.M)
+    running = [
+        entry["name"] or entry["rev"][:7] for entry in lab.dvc_state.queue() if entry["status"] in BUSY
+    ]
     if running:
         raise Problem(
             f"experiments are still queued or running: {', '.join(running)}",

@@ -50,8 +50,9 @@ def test_start_makes_the_lab_repository(tmp_path: Path, identity: dict[str, str]
     absent = ("docs/", "benchmarks/", ".ci/", "scripts/", "dvc_workshop/lab/", "dvc_workshop/emulator/",
               "CONTRIBUTING.md", "tests/conftest.py", "tests/test_lab.py", "pyproject.toml")  # fmt: skip
     assert not [path for path in tracked if path.startswith(absent)]
-    present = {"dvc_workshop/pipeline/train.py", "dvc_workshop/cli.py", "params.yaml", "sources/mnist-sample.yaml",
-               "tests/test_transforms.py", "Pipfile", "Pipfile.lock", ".dvcignore", ".dvc/config"}  # fmt: skip
+    present = {"dvc_workshop/pipeline/train.py", "dvc_workshop/cli.py", "params.yaml",
+               "sources/mnist-sample.yaml", "tests/test_transforms.py", "Pipfile", "Pipfile.lock",
+               ".dvcignore", ".dvc/config"}  # fmt: skip
     assert present <= tracked, present - tracked
     readme = (lab / "README.md").read_text()
     assert "This repository is the complete solution" not in readme and str(REPO_ROOT / "README.md") in readme

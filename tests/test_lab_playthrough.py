@@ -130,7 +130,8 @@ def no_git_identity(lab: Path, env: dict[str, str], home: Path) -> None:
 
 def wrong_default_remote(lab: Path, env: dict[str, str], sh: Callable[..., str]) -> None:
     sh("dvc remote add -d -f dvc-workshop gs://dvc-workshop-cache")
-    assert_names(lab, env, 2, "the default remote is not under gs://dvc-workshop-cache")
+    problem = "the default remote is gs://dvc-workshop-cache (dvc-workshop), not the cache bucket's folder for you"
+    assert_names(lab, env, 2, f"{problem} gs://dvc-workshop-cache/ada")
     sh("git checkout .dvc/config && dvc remote add --local -d mine gs://dvc-workshop-cache/ada")
     problem = "the remote is in .dvc/config.local, which git ignores: a teammate's clone would not have it"
     fixed_by_its_hint(lab, env, sh, 2, problem)
@@ -176,8 +177,8 @@ def missing_source_dependency(lab: Path, env: dict[str, str], sh: Callable[..., 
     """Found before any `dvc repro` or commit: the stage in dvc.yaml is enough to see it."""
     sh("sed -i '/- ${download_mnist.source}$/d' dvc.yaml")
     problem = (
-        "stage download_mnist does not list its source as a dependency: "
-        "DVC would not notice when the raw data changes"
+        "stage download_mnist does not list ${download_mnist.source} as a dependency: "
+        "a change to it would not rerun the stage"
     )
     fixed_by_its_hint(lab, env, sh, 3, problem)  # a whole dvc stage add -f line
     assert "${download_mnist.source}" in (lab / "dvc.yaml").read_text()
@@ -223,7 +224,7 @@ def reset_3(lab: Path, env: dict[str, str], sh: Callable[..., str]) -> None:
         and "sample" in (lab / "params.yaml").read_text()
     )
     assert not (lab / "data/download_mnist/.gitignore").exists()
-    assert_names(lab, env, 3, "dvc.yaml has no stage download_mnist")
+    assert_names(lab, env, 3, "download_mnist.source in params.yaml is sources/mnist-sample.yaml")
     sh("workshop solution 3")
     assert_reached(lab, env, 3)
 

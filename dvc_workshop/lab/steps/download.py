@@ -6,7 +6,7 @@ from __future__ import annotations
 from dvc_workshop.lab.problem import Problem
 from dvc_workshop.lab.repo.lab import Lab
 from dvc_workshop.lab.steps.entry import Reset, Step, check_stages, stage_hints
-from dvc_workshop.lab.steps.stage_target import check_definition
+from dvc_workshop.lab.steps.stage_target import check_definition, check_overlaps
 from dvc_workshop.places import RAW_PREFIX
 
 STAGES = ("download_mnist",)
@@ -17,6 +17,7 @@ def raw_source(lab: Lab) -> str:
 
 
 def check(lab: Lab) -> None:
+    check_overlaps(lab, "download_mnist")
     if "download_mnist" in lab.stages:  # the stage's own differences first: they are what was just typed
         check_definition(lab, "download_mnist")
     source = str((lab.yaml_file("params.yaml").get("download_mnist") or {}).get("source", ""))

@@ -15,10 +15,12 @@ EXAMPLE = "my-digits"  # the README's folder
 
 def check(lab: Lab) -> None:
     if not lab.dvc_files:
-        raise Problem(
-            "no data tracked with dvc add yet",
-            f"python -m zipfile -e data/download_mnist/Images/test-00.zip {EXAMPLE} && dvc add {EXAMPLE}",
-        )
+        add = f"dvc add {EXAMPLE}"
+        if lab.git("ls-files", "--", EXAMPLE):  # committed to git instead: git lets go of it first
+            raise Problem(f"{EXAMPLE} is tracked by git, not by DVC (git add instead of dvc add?)",
+                          f"git rm -r -q --cached {EXAMPLE} && {add}")  # fmt: skip
+        unzip = f"python -m zipfile -e data/download_mnist/Images/test-00.zip {EXAMPLE} && "
+        raise Problem("no data tracked with dvc add yet", f"{'' if (lab.root / EXAMPLE).is_dir() else unzip}{add}")
     for name, tracked in lab.dvc_files.items():
         check_workspace(lab, name)
         folder = posixpath.dirname(name)

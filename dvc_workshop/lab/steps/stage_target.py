@@ -85,8 +85,8 @@ def overlaps(a: str, b: str) -> bool:
     return a == b or a.startswith(f"{b}/") or b.startswith(f"{a}/")
 
 
-def check_definition(lab: Lab, name: str) -> Stage:
-    """Stage `name` in dvc.yaml as its target defines it, or a Problem naming the first difference."""
+def check_overlaps(lab: Lab, name: str) -> None:
+    """No `.dvc` file tracks what stage `name` writes: DVC refuses outputs that overlap."""
     want = target(lab, name)
     for dvc_file, tracked in lab.dvc_files.items():  # DVC refuses outputs that overlap
         for path in tracked:
@@ -95,6 +95,12 @@ def check_definition(lab: Lab, name: str) -> Stage:
                     f"{dvc_file} tracks {path}, where stage {name} writes: a stage's outputs need no dvc add",
                     f"dvc remove {dvc_file} && {want.add_command()}",
                 )
+
+
+def check_definition(lab: Lab, name: str) -> Stage:
+    """Stage `name` in dvc.yaml as its target defines it, or a Problem naming the first difference."""
+    check_overlaps(lab, name)
+    want = target(lab, name)
     if name not in lab.stages:
         near = difflib.get_close_matches(
             name, [s for s in lab.stages if s not in reference_stages(lab.reference)], 1

@@ -1,37 +1,37 @@
-"""Benchmark: `python -m dvc_workshop.lab check` in a played lab, after each of steps 1 to 8,
-beside `dvc status` and `dvc status -c` alone. Target: a median of at most 2 s a run.
+"""Benchmark: `workshop check` in a played lab after each of lab steps 1 to 10, idle and beside 4
+CPU-bound processes, with `dvc status` and `dvc status -c` alone as the baseline.
 
-Run: pipenv run python benchmarks/check_speed.py [--runs 5] [--transcript FILE] [--calls]
-     [--keep] [--revision REV]
+Targets: a median of at most 1.5 s at every step on an idle 2-core machine; beside 4 CPU-bound
+processes, the same verdict (the step table, the Step and Hint lines) within 3x the idle median.
 
-An attendee runs `check` after every step, and `check --watch` after every change: it must
-answer about as fast as the DVC commands it reads (`dvc status`, `dvc status --cloud`). A copy
-of this working tree (tests.clones.copy_repo; --revision: a clone at that commit) is the
-reference; `python -m dvc_workshop.lab start` makes a lab beside it, played in a fresh home with
-only a git identity (as tests/test_lab_playthrough.py does), against fake-gcs-server on a free
-port. After `solution N` for each step it times `check`, `dvc status` and `dvc status -c` in
-turn, `--runs` times (interleaved: the machine's drift hits all three alike). It exits 0 whether
-or not the target is met, and lists the steps that miss it.
+Run: pipenv run python benchmarks/check_speed.py [--runs 5] [--hogs 4] [--profile] [--keep]
+     [--revision REV]
 
---transcript FILE: `check --watch` runs through steps 2 to 4 in a terminal of its own (a pty:
-DVC's colorama strips escape codes from a pipe), each step timed once its verdict is printed;
-FILE gets what it showed, a separator line for each clear-screen code. --calls: one more
-`check` per step, each command it starts timed, the slowest listed. --keep: leave the lab.
+An attendee runs `check` after every step, often while a training run or a browser keeps the
+laptop busy. A copy of this working tree (tests.clones.copy_repo; --revision: a clone at that
+commit) is the reference, and the lab tool is its code (PYTHONPATH), run as `workshop` in the
+lab; `workshop start` makes a lab beside it, played in a fresh home with only a git identity (as
+tests/test_lab_playthrough.py does), against fake-gcs-server on a free port. After `solution N`
+for each step it times `check`, `dvc status` and `dvc status -c` in turn, `--runs` times
+(interleaved: the machine's drift hits all three alike), then the same again with `--hogs`
+processes spinning (`python -c "while True: pass"`, started before the batch, killed after it).
+It exits 0 whether or not the targets are met, and lists the steps that miss them.
+
+--profile: one more idle `check` per step in one Python process, each step's check and each
+question to DVC timed (steps include the DVC questions they ask). --keep: leave the lab.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
+import re
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -41,31 +41,40 @@ sys.path.insert(0, str(REPO_ROOT))
 from dvc_workshop.emulator.server import Emulator, raw_mnist  # noqa: E402
 from tests.clones import copy_repo  # noqa: E402
 
-TARGET_S, STEPS = 2.0, 8
-LAB = [sys.executable, "-m", "dvc_workshop.lab"]
+IDLE_TARGET_S, BUSY_RATIO, STEPS = 1.5, 3.0, 10
+WORKSHOP = [str(Path(sys.executable).with_name("workshop"))]  # in a lab, python -m finds the lab's package
 DVC = [sys.executable, "-m", "dvc"]
-CLEAR, SEPARATOR = "\033[2J\033[H", "\n" + "-" * 30 + " screen cleared " + "-" * 30 + "\n"
+VERDICT = re.compile(r"^(\s*\d+\s.*\s(done|not done|not checked)|Step \d+: .*|Hint: .*|error: .*)$")
 # An attendee's laptop: their own identity only (no system git config, no inherited overrides).
 DROPPED = ("XDG_CONFIG_HOME", "GIT_CONFIG_GLOBAL", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL",
            "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL", "PIPENV_ACTIVE")  # fmt: skip
 
-# Runs in the lab for --calls: `check`, with every subprocess.run it makes timed (git, dvc, the exercise).
-CALLS = r"""
-import runpy, subprocess, sys, time
-real, start = subprocess.run, time.perf_counter()
-def timed(args, *rest, **options):
-    began = time.perf_counter()
-    try:
-        return real(args, *rest, **options)
-    finally:
-        shown = ["<code>" if "\n" in arg else arg for arg in args[:5]]  # python -c CODE
-        print("CALL", f"{time.perf_counter() - began:.3f}", *shown, file=sys.stderr)
-subprocess.run, sys.argv = timed, ["check", "check"]
-try:
-    runpy.run_module("dvc_workshop.lab", run_name="__main__")
-except SystemExit:
-    pass
-print("TOTAL", f"{time.perf_counter() - start:.3f}", file=sys.stderr)
+# --profile: the check in this one process (argv: lab), each step's check and each DVC question timed.
+PROFILE = r"""
+import os, sys, time
+began = time.perf_counter()
+sys.path = [p for p in sys.path if p not in ("", ".")]  # the reference's package (PYTHONPATH), not the lab's
+from pathlib import Path
+from dvc_workshop.lab.check.verdict import check_steps, find_lab
+from dvc_workshop.lab.repo.dvc_state import DvcState
+from dvc_workshop.lab.steps.registry import STEPS
+steps, asked = {}, {}
+def timing(key, call, table):
+    def timed(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return call(*args, **kwargs)
+        finally:
+            table[key(*args)] = table.get(key(*args), 0) + time.perf_counter() - start
+    return timed
+for step in STEPS:
+    object.__setattr__(step, "check", timing(lambda lab, n=step.number: n, step.check, steps))
+DvcState.within = timing(lambda self, command, *rest: command, DvcState.within, asked)
+os.chdir(sys.argv[1])  # as in the attendee's shell
+imported = time.perf_counter()
+check_steps(find_lab(Path(".")), show=False)
+print(f"imports {imported - began:.2f} s; steps " + ", ".join(f"{n} {s:.2f}" for n, s in steps.items()
+      if s >= 0.01) + "; DVC " + (", ".join(f"{c} {s:.2f}" for c, s in asked.items()) or "not asked"))
 """
 
 
@@ -75,13 +84,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def attendee_env(home: Path, emulator: Emulator) -> dict[str, str]:
-    """A `pipenv shell` opened while the emulator runs, in a home with a global git identity."""
+def attendee_env(home: Path, emulator: Emulator, reference: Path) -> dict[str, str]:
+    """A `pipenv shell` opened while the emulator runs, in a home with a global git identity; the
+    lab tool's code is the reference's (its `start` archives the reference's HEAD)."""
     home.mkdir()
     (home / ".gitconfig").write_text("[user]\n\tname = Ada Attendee\n\temail = ada@example.com\n")
     env = {key: value for key, value in os.environ.items() if key not in DROPPED}
     env.update(HOME=str(home), GIT_CONFIG_NOSYSTEM="1", NO_GCE_CHECK="true", PIPENV_VERBOSITY="-1",
-               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")  # fmt: skip
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+               PYTHONPATH=str(reference))  # fmt: skip
     return {**env, **emulator.environment()}
 
 
@@ -92,78 +103,47 @@ def timed(args: list[str], lab: Path, env: dict[str, str]) -> tuple[float, str]:
     return time.perf_counter() - start, result.stdout + result.stderr
 
 
+def verdict(output: str) -> str:
+    """What the check says: its step table, the Step and Hint lines (or its error line)."""
+    return "\n".join(line for line in output.splitlines() if VERDICT.match(line))
+
+
 def play(step: int, lab: Path, env: dict[str, str], log: Path) -> None:
     """`solution step`, its output appended to `log`; a step that fails ends the benchmark."""
     with log.open("a") as stream:
         print(f"\n===== solution {step} =====", file=stream, flush=True)
-        solved = subprocess.run([*LAB, "solution", str(step)], cwd=lab, env=env, stdout=stream, stderr=stream)
+        solved = subprocess.run([*WORKSHOP, "solution", str(step)], cwd=lab, env=env, stdout=stream,
+                                stderr=stream)  # fmt: skip
         if solved.returncode:
             sys.exit(f"solution {step} failed: see {log}\n" + "".join(log.read_text().splitlines(True)[-20:]))
 
 
-class Watcher:
-    """`check --watch` in the lab on a pseudo-terminal, as in an attendee's terminal; a thread
-    copies what it shows into `self.shown`."""
-
-    def __init__(self, lab: Path, env: dict[str, str]) -> None:
-        master, terminal = os.openpty()
-        self.process = subprocess.Popen(  # a background job ignores Ctrl+C; a terminal's does not
-            [*LAB, "check", "--watch"], cwd=lab, env=env, stdin=subprocess.DEVNULL, stdout=terminal,
-            stderr=terminal, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
-        os.close(terminal)
-        self.shown, self.copier = b"", threading.Thread(target=self.copy, args=(master,), daemon=True)
-        self.copier.start()
-
-    def copy(self, master: int) -> None:
-        with open(master, "rb", buffering=0) as screen, contextlib.suppress(OSError):  # EIO: it ended
-            while chunk := screen.read(65536):
-                self.shown += chunk
-
-    def settle(self, timeout: float = 180) -> None:
-        """Wait until it has printed its verdict on the latest change (then it idles)."""
-        deadline, last = time.monotonic() + timeout, None
-        while time.monotonic() < deadline:
-            time.sleep(2)  # it polls each second: a change shows within one
-            if self.shown == last and b"Watching the lab" in last.rpartition(CLEAR.encode())[2]:
-                return
-            last = self.shown
-        print(f"  (check --watch printed no new verdict within {timeout:.0f} s)")
-
-    def stop(self) -> str:
-        """Ctrl+C, then what it showed, each clear-screen code a separator line."""
-        self.process.send_signal(signal.SIGINT)
-        self.process.wait(timeout=60)
-        self.copier.join(timeout=10)
-        text = self.shown.decode().replace("\r\n", "\n").replace("\033[0m", "")  # colorama resets at exit
-        return text.replace(CLEAR, SEPARATOR)
-
-
-def slowest_calls(lab: Path, env: dict[str, str]) -> str:
-    """The commands one `check` starts, the slowest first (same kinds summed), and the rest."""
-    _, output = timed([sys.executable, "-c", CALLS], lab, env)
-    totals: dict[str, list[float]] = {}
-    for line in output.splitlines():
-        if line.startswith("CALL "):
-            _, seconds, *args = line.split(" ")
-            if args[1:3] == ["-m", "dvc"]:  # dvc status --json -> dvc status
-                label = " ".join(["dvc", *(a for a in args[3:] if a != "--json")])
-            else:
-                label = "python -c (standardize)" if "-c" in args else f"{Path(args[0]).name} {args[1]}"
-            totals.setdefault(label, []).append(float(seconds))
-    total = float(next((line.split()[1] for line in output.splitlines() if line.startswith("TOTAL")), 0))
-    ranked = sorted(totals.items(), key=lambda item: -sum(item[1]))[:4]
-    parts = [f"{label} {sum(t):.2f} s" + (f" ({len(t)}x)" if len(t) > 1 else "") for label, t in ranked]
-    rest = total - sum(sum(t) for t in totals.values())
-    return f"{total:.2f} s: " + ", ".join(parts) + f"; the rest (check's own process) {rest:.2f} s"
+def batch(runs: int, hogs: int, lab: Path, env: dict[str, str]) -> dict[str, list]:
+    """`runs` times check, dvc status and dvc status -c in turn, with `hogs` processes spinning."""
+    spinning = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(hogs)]
+    try:
+        time.sleep(0.5 if hogs else 0)  # spinning before the first command starts
+        found: dict[str, list] = {"check": [], "status": [], "status -c": [], "verdicts": []}
+        for _ in range(runs):
+            seconds, output = timed([*WORKSHOP, "check"], lab, env)
+            found["check"].append(seconds)
+            found["verdicts"].append(verdict(output))
+            found["status"].append(timed([*DVC, "status"], lab, env)[0])
+            found["status -c"].append(timed([*DVC, "status", "-c"], lab, env)[0])
+        return found
+    finally:
+        for process in spinning:
+            process.kill()
+            process.wait()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5, help="Timed runs of each command per step.")
-    parser.add_argument("--transcript", type=Path, help="Write what check --watch shows in steps 2-4.")
-    parser.add_argument("--calls", action="store_true", help="List the slowest commands check starts.")
+    parser.add_argument("--runs", type=int, default=5, help="Timed runs of each command per step and load.")
+    parser.add_argument("--hogs", type=int, default=4, help="CPU-bound processes beside the busy runs.")
+    parser.add_argument("--profile", action="store_true", help="Time each step's check, in process.")
     parser.add_argument("--keep", action="store_true", help="Leave the lab and its emulator data.")
-    parser.add_argument("--revision", help="Play this commit's lab, not the working tree's (e.g. HEAD).")
+    parser.add_argument("--revision", help="Play this commit's lab tool, not the working tree's (e.g. HEAD).")
     options = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="dvc-workshop-check-speed-"))
     reference, lab, log = work / "dvc-workshop", work / "my-lab", work / "solutions.log"
@@ -172,59 +152,61 @@ def main() -> None:
         subprocess.run(["git", "-C", str(reference), "checkout", "-q", options.revision], check=True)
     else:
         copy_repo(reference)
-    emulator, watcher, rows, calls = Emulator(work / "buckets", free_port()), None, [], []
+    loads = [os.getloadavg()]  # what else runs meanwhile
+    emulator, rows, profiles = Emulator(work / "buckets", free_port()), [], []
     emulator.start()
     try:
         emulator.create_buckets()
         sample, params = reference / "sources/mnist-sample.yaml", reference / "params.yaml"
         emulator.upload_raw(raw_mnist(None, sample, params))  # the sample, as `pipenv run emulator`
-        env = attendee_env(work / "home", emulator)
-        subprocess.run([*LAB, "start", "../my-lab"], cwd=reference, env=env, check=True, capture_output=True)
+        env = attendee_env(work / "home", emulator, reference)
+        subprocess.run([*WORKSHOP, "start", "../my-lab"], cwd=reference, env=env, check=True,
+                       capture_output=True)  # fmt: skip
         for step in range(1, STEPS + 1):
-            if step == 2 and options.transcript:  # its first verdict: the state after step 1
-                watcher = Watcher(lab, env)
-                watcher.settle()
             print(f"step {step}: solution ...", flush=True)
             play(step, lab, env, log)
-            if watcher:
-                watcher.settle()  # its own check is over before the timed ones start
-                if step == 4:
-                    options.transcript.parent.mkdir(parents=True, exist_ok=True)
-                    options.transcript.write_text(watcher.stop())
-                    watcher = None
-            times: dict[str, list[float]] = {"check": [], "status": [], "status -c": []}
-            for _ in range(options.runs):
-                seconds, output = timed([*LAB, "check"], lab, env)
-                times["check"].append(seconds)
-                times["status"].append(timed([*DVC, "status"], lab, env)[0])
-                times["status -c"].append(timed([*DVC, "status", "-c"], lab, env)[0])
-            says = next((line.split(". ")[0] for line in output.splitlines() if " done. " in line), "?")
-            rows.append((step, times, says))
-            calls += [f"step {step}: {slowest_calls(lab, env)}"] if options.calls else []
+            idle, busy = batch(options.runs, 0, lab, env), batch(options.runs, options.hogs, lab, env)
+            rows.append((step, idle, busy))
+            if options.profile:
+                result = subprocess.run([sys.executable, "-c", PROFILE, str(lab)], cwd=work, env=env,
+                                        capture_output=True, text=True)  # fmt: skip
+                profiles.append(f"step {step}: " + (result.stdout or result.stderr).strip().splitlines()[-1])
     finally:
-        if watcher:
-            watcher.process.kill()
         emulator.stop()
+        loads.append(os.getloadavg())
         if options.keep:
             print(f"The lab, kept: {lab}")
         else:
             shutil.rmtree(work, ignore_errors=True)
 
-    print(f"\n`check` and DVC alone, in seconds: median of {options.runs} runs (check's max too)")
-    print(f"{'step':<6}{'check':>8}{'max':>8}{'dvc status':>12}{'status -c':>11}  {'check says':<16}target")
-    missed = []
-    for step, times, says in rows:
-        median = statistics.median(times["check"])
-        missed += [] if median <= TARGET_S else [step]
-        print(f"{step:<6}{median:>8.2f}{max(times['check']):>8.2f}{statistics.median(times['status']):>12.2f}"
-              f"{statistics.median(times['status -c']):>11.2f}  {says:<16}"
-              f"{'MISSED' if step in missed else 'met'} (<= {TARGET_S:.0f} s)")  # fmt: skip
-    over = f"Steps over {TARGET_S:.0f} s: {', '.join(map(str, missed))}" if missed else "Every step meets it."
-    print(f"\n{over}", *calls, sep="\n")
-    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())  # what else ran meanwhile
-    print(f"Load average at the end (1, 5, 15 min): {load} on {os.cpu_count()} cores")
-    if options.transcript:
-        print(f"check --watch, steps 2-4: {options.transcript}")
+    print(f"\n`check`, idle and beside {options.hogs} CPU-bound processes, and DVC alone (idle / busy),")
+    print(f"in seconds: medians of {options.runs} runs")
+    print(f"{'step':<5}{'idle':>6}{'busy':>7}{'ratio':>7}  {'same verdict':<13}{'dvc status':>12}"
+          f"{'status -c':>13}  check says")  # fmt: skip
+    slow, spread, changed = [], [], []
+    for step, idle, busy in rows:
+        median, busy_median = statistics.median(idle["check"]), statistics.median(busy["check"])
+        same = set(busy["verdicts"]) | set(idle["verdicts"]) == {idle["verdicts"][0]}
+        slow += [] if median <= IDLE_TARGET_S else [step]
+        spread += [] if busy_median <= BUSY_RATIO * median else [step]
+        changed += [] if same else [(step, idle["verdicts"], busy["verdicts"])]
+        says = next((line for line in idle["verdicts"][0].splitlines() if line[:5] == "Step "), "all done")
+        status = f"{statistics.median(idle['status']):.2f} / {statistics.median(busy['status']):.2f}"
+        cloud = f"{statistics.median(idle['status -c']):.2f} / {statistics.median(busy['status -c']):.2f}"
+        print(f"{step:<5}{median:>6.2f}{busy_median:>7.2f}{busy_median / median:>6.1f}x  "
+              f"{'yes' if same else 'NO':<13}{status:>12}{cloud:>13}  {says[:60]}")  # fmt: skip
+    print(f"\nIdle, median <= {IDLE_TARGET_S} s: " + (f"missed at steps {', '.join(map(str, slow))}"
+          if slow else "met at every step"))  # fmt: skip
+    print(f"Busy, median <= {BUSY_RATIO:.0f}x idle: " + (f"missed at steps {', '.join(map(str, spread))}"
+          if spread else "met at every step"))  # fmt: skip
+    print("Busy, the same verdict: " + (f"not at steps {', '.join(str(c[0]) for c in changed)}"
+          if changed else "at every step"))  # fmt: skip
+    for step, idle_said, busy_said in changed:
+        others = sorted(set(idle_said + busy_said) - {idle_said[0]})
+        print(f"\nstep {step}, idle said:\n{idle_said[0]}", *(f"also:\n{text}" for text in others), sep="\n")
+    print("", *profiles, sep="\n")
+    before, after = (", ".join(f"{value:.1f}" for value in load) for load in loads)
+    print(f"Load average (1, 5, 15 min): before {before}, after {after}, on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

@@ -24,9 +24,9 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from dvc_workshop.lab.room import records as room  # noqa: E402
 from dvc_workshop.emulator.server import Emulator  # noqa: E402
 from dvc_workshop.lab.repo.progress import now, versions  # noqa: E402
+from dvc_workshop.lab.room import records as room  # noqa: E402
 
 TARGETS = {30: 2.0, 100: 5.0}
 

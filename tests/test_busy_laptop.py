@@ -2,11 +2,12 @@
 video call on 2 cores) it must give exactly the verdict it gives on an idle one, only later.
 
 A lab is played to step 4 against the emulator on 127.0.0.1 (steps 3 and 4 done: DVC's status
-and the remote read), then checked as it is (step 5 not done) and with step 4's outputs gone from
-the workspace and the cache (step 4 not done: the remote has them, which only `dvc status -c`
-tells). Each verdict, the step table and its Step/Hint lines, must be the idle one, and never
-"another dvc command is running" nor "did not answer": the check asks DVC one question at a
-time, in its own process, so it has no lock to lose and no time limit a busy CPU could exceed.
+and the remote read), then checked as it is (step 5 not done) and, in a copy, with the outputs of
+steps 3 and 4 gone from the workspace and the cache (step 3 not done: the remote has them, which
+only `dvc status -c` tells). Each verdict, the step table and its Step/Hint lines, must be the
+idle one, and never "another dvc command is running" nor "did not answer": the check asks DVC one
+question at a time, in its own process, so it has no lock to lose to itself, and its time limits
+(10 s for the exercise, 20 and 60 s for DVC) are far above what a busy CPU adds.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from .conftest import REPO_ROOT, WORKSHOP, global_git_identity
 from .test_remote import free_port
 
 pytestmark = pytest.mark.slow
-HOGS = 4  # CPU-bound processes beside the check (0: the test must then still pass, idle twice)
+HOGS, BUSY_RUNS = 4, 2  # CPU-bound processes beside the check (with 0 it must pass too), checks beside them
 NEVER = ("another dvc command is running", "did not answer", "Traceback")
 VERDICT = re.compile(r"^(\s*\d+\s.*\s(done|not done|not checked)|\d+ of \d+ done\..*|Step \d+: .*|Hint: .*)$")
 
@@ -67,12 +68,12 @@ def check(lab: Path, env: dict[str, str]) -> tuple[list[str], str, float]:
     return [line for line in result.stdout.splitlines() if VERDICT.match(line)], output, took
 
 
-def busy_check(lab: Path, env: dict[str, str], hogs: int = HOGS) -> tuple[list[str], str, float]:
-    """The check with `hogs` CPU-bound processes running beside it from before it starts."""
-    spinning = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(hogs)]
+def busy_checks(lab: Path, env: dict[str, str]) -> list[tuple[list[str], str, float]]:
+    """The check, BUSY_RUNS times, with HOGS CPU-bound processes spinning from before it starts."""
+    spinning = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(HOGS)]
     try:
         time.sleep(0.5)  # they are spinning before the check starts
-        return check(lab, env)
+        return [check(lab, env) for _ in range(BUSY_RUNS)]
     finally:
         for process in spinning:
             process.kill()
@@ -80,33 +81,36 @@ def busy_check(lab: Path, env: dict[str, str], hogs: int = HOGS) -> tuple[list[s
             process.wait()
 
 
-def without_preprocess_data(played_lab: Path) -> Path:
-    """A copy of the lab, step 4's outputs deleted from its workspace and its DVC cache emptied:
-    only the remote has them."""
+def data_only_in_the_remote(played_lab: Path) -> Path:
+    """A copy of the lab, the outputs of steps 3 and 4 deleted from its workspace and its DVC
+    cache emptied: only the remote has them."""
     lab = played_lab.with_name("data-only-in-the-remote")
     shutil.copytree(played_lab, lab, symlinks=True)
     origin = played_lab.with_name(f"{played_lab.name}-origin.git")
     subprocess.run(["git", "remote", "set-url", "origin", str(origin)], cwd=lab, check=True)
-    shutil.rmtree(lab / "data/preprocess")
+    shutil.rmtree(lab / "data")
     shutil.rmtree(lab / ".dvc/cache")
     return lab
 
 
-@pytest.mark.parametrize(
-    ("case", "expected"),
-    [
-        ("as played", "Step 5: dvc.yaml has no stage train"),
-        ("data only in the remote", "Step 4: data/preprocess of preprocess are not here (the remote has them)"),
-    ],
-)
-def test_a_busy_laptop_gets_the_idle_verdict(played, case: str, expected: str) -> None:
+# What each case's idle verdict must say (so that "the same verdict" is not a trivial one).
+CASES = {
+    "as played": "Step 5: dvc.yaml has no stage train",
+    "data only in the remote": "of download_mnist are not here (the remote has them)\nHint: dvc pull",
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_busy_laptop_gets_the_idle_verdict(played, case: str) -> None:
     lab, env = played
     if case == "data only in the remote":
-        lab = without_preprocess_data(lab)
+        lab = data_only_in_the_remote(lab)
     idle, idle_output, idle_s = check(lab, env)
-    busy, busy_output, busy_s = busy_check(lab, env)
-    print(f"{case}: idle {idle_s:.1f} s, beside {HOGS} CPU-bound processes {busy_s:.1f} s")
-    for output in (idle_output, busy_output):
+    busy = busy_checks(lab, env)
+    times = ", ".join(f"{took:.1f}" for _, _, took in busy)
+    print(f"{case}: idle {idle_s:.1f} s, beside {HOGS} CPU-bound processes {times} s")
+    for output in (idle_output, *(output for _, output, _ in busy)):
         assert not [phrase for phrase in NEVER if phrase in output], output
-    assert len(idle) == 10 + 3 and expected in idle, idle_output  # the table, a count, Step, Hint
-    assert busy == idle, f"idle:\n{idle_output}\nbusy:\n{busy_output}"
+    assert len(idle) == 10 + 3 and CASES[case] in "\n".join(idle), idle_output  # table, count, Step, Hint
+    for verdict, output, _ in busy:
+        assert verdict == idle, f"idle:\n{idle_output}\nbusy:\n{output}"

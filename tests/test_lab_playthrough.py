@@ -130,8 +130,8 @@ def no_git_identity(lab: Path, env: dict[str, str], home: Path) -> None:
 
 def wrong_default_remote(lab: Path, env: dict[str, str], sh: Callable[..., str]) -> None:
     sh("dvc remote add -d -f dvc-workshop gs://dvc-workshop-cache")
-    problem = "the default remote is gs://dvc-workshop-cache (dvc-workshop), not the cache bucket's folder for you"
-    assert_names(lab, env, 2, f"{problem} gs://dvc-workshop-cache/ada")
+    problem = "the default remote is gs://dvc-workshop-cache (dvc-workshop), not the cache bucket's folder"
+    assert_names(lab, env, 2, f"{problem} for you gs://dvc-workshop-cache/ada")
     sh("git checkout .dvc/config && dvc remote add --local -d mine gs://dvc-workshop-cache/ada")
     problem = "the remote is in .dvc/config.local, which git ignores: a teammate's clone would not have it"
     fixed_by_its_hint(lab, env, sh, 2, problem)

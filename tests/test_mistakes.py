@@ -55,83 +55,90 @@ class Mistake:
     fix: str = "hint"  # "hint": its hints, run as printed, reach the step; "reset": reset N, solution N
 
 
+UNZIP = "python -m zipfile -e data/download_mnist/Images/test-00.zip my-digits"
+CACHE = "gs://dvc-workshop-cache"
 MISTAKES = {
     # Step 2: the remote.
-    "remote bucket typo": Mistake(2, "dvc remote add -d dvc-workshop gs://dvc-workshop-cahce/finn",
-                                  "the default remote is gs://dvc-workshop-cahce/finn (dvc-workshop), not the "
-                                  "cache bucket's folder for you gs://dvc-workshop-cache/finn"),
-    "the README's name, not mine": Mistake(2, "dvc remote add -d dvc-workshop gs://dvc-workshop-cache/ada && "
-                                           "git commit -qam remote", "not your folder gs://dvc-workshop-cache/finn"),
-    "remote without -d": Mistake(2, "dvc remote add dvc-workshop gs://dvc-workshop-cache/finn",
-                                 "no default DVC remote (there is dvc-workshop: gs://dvc-workshop-cache/finn)"),
-    "remote with --local": Mistake(2, "dvc remote add --local -d dvc-workshop gs://dvc-workshop-cache/finn",
-                                   "the remote is in .dvc/config.local, which git ignores"),
-    "remote not committed": Mistake(2, "dvc remote add -d dvc-workshop gs://dvc-workshop-cache/finn",
-                                    ".dvc/config has changes that are not committed"),
+    "remote bucket typo": Mistake(
+        2, "dvc remote add -d dvc-workshop gs://dvc-workshop-cahce/finn",
+        "the default remote is gs://dvc-workshop-cahce/finn (dvc-workshop), not the cache bucket's folder "
+        f"for you {CACHE}/finn"),
+    "the README's name, not mine": Mistake(
+        2, f"dvc remote add -d dvc-workshop {CACHE}/ada && git commit -qam remote",
+        f"not your folder {CACHE}/finn"),
+    "remote without -d": Mistake(
+        2, f"dvc remote add dvc-workshop {CACHE}/finn", f"no default DVC remote (there is dvc-workshop: {CACHE}/finn)"),
+    "remote with --local": Mistake(
+        2, f"dvc remote add --local -d dvc-workshop {CACHE}/finn", "the remote is in .dvc/config.local"),
+    "remote not committed": Mistake(
+        2, f"dvc remote add -d dvc-workshop {CACHE}/finn", ".dvc/config has changes that are not committed"),
     # Step 3: the download stage.
-    "the source left on the sample": Mistake(3, f"{DOWNLOAD} && dvc repro",
-                                             "download_mnist.source in params.yaml is sources/mnist-sample.yaml"),
-    "an output path typo": Mistake(3, f"{SOURCE} && {DOWNLOAD.replace('-o data/download_mnist/Images', '-o data/download_mnist/Image')}",
-                                   "stage download_mnist declares data/download_mnist/Image, not "
-                                   "data/download_mnist/Images (a typo?), as an output"),
-    "no -p": Mistake(3, f"{SOURCE} && {DOWNLOAD.replace('-p download_mnist ', '')}",
-                     "stage download_mnist does not list its parameters (-p download_mnist)"),
-    "a dependency that does not exist": Mistake(3, f"{SOURCE} && {DOWNLOAD.replace('-d dvc_workshop/params.py', '-d dvc_workshop/param.py')}",
-                                                "stage download_mnist lists dvc_workshop/param.py, not "
-                                                "dvc_workshop/params.py (a typo?), as a dependency"),
-    "dvc.lock not committed": Mistake(3, f"{SOURCE} && {DOWNLOAD} && dvc repro && git add dvc.yaml params.yaml "
-                                      "&& git commit -qm stage", "dvc.lock has changes that are not committed"),
-    "no dvc push": Mistake(3, f"{SOURCE} && {DOWNLOAD} && dvc repro && git add -A && git commit -qm stage",
-                           "files not in the remote"),
-    "the outputs deleted": Mistake(3, f"{SOURCE} && {DOWNLOAD} && dvc repro && git add -A && git commit -qm s "
-                                   "&& dvc push && rm -rf data/download_mnist",
-                                   "data/download_mnist/Images, data/download_mnist/labels.csv of download_mnist are "
-                                   "not here (your cache has them)"),
+    "the source left on the sample": Mistake(
+        3, f"{DOWNLOAD} && dvc repro", "download_mnist.source in params.yaml is sources/mnist-sample.yaml"),
+    "an output path typo": Mistake(
+        3, f"{SOURCE} && {DOWNLOAD.replace('-o data/download_mnist/Images', '-o data/download_mnist/Image')}",
+        "stage download_mnist declares data/download_mnist/Image, not data/download_mnist/Images (a typo?)"),
+    "no -p": Mistake(
+        3, f"{SOURCE} && {DOWNLOAD.replace('-p download_mnist ', '')}",
+        "stage download_mnist does not list its parameters (-p download_mnist)"),
+    "a dependency that does not exist": Mistake(
+        3, f"{SOURCE} && {DOWNLOAD.replace('-d dvc_workshop/params.py', '-d dvc_workshop/param.py')}",
+        "stage download_mnist lists dvc_workshop/param.py, not dvc_workshop/params.py (a typo?)"),
+    "dvc.lock not committed": Mistake(
+        3, f"{SOURCE} && {DOWNLOAD} && dvc repro && git add dvc.yaml params.yaml && git commit -qm stage",
+        "dvc.lock has changes that are not committed"),
+    "no dvc push": Mistake(
+        3, f"{SOURCE} && {DOWNLOAD} && dvc repro && git add -A && git commit -qm stage", "files not in the remote"),
+    "the outputs deleted": Mistake(
+        3, f"{SOURCE} && {DOWNLOAD} && dvc repro && git add -A && git commit -qm s && dvc push && "
+        "rm -rf data/download_mnist",
+        "data/download_mnist/Images, data/download_mnist/labels.csv of download_mnist are not here (your cache "
+        "has them)"),
     # Step 4: the exercise and the preprocess stage.
-    "standardize divides by the mean": Mistake(4, "sed -i 's#^    raise NotImplementedError.*#    return "
-                                               "((images - mean) / mean).astype(np.float32)#' "
-                                               "dvc_workshop/ml/transforms.py",
-                                               "standardize gives wrong values", fix="reset"),
-    "the exercise's file not a dependency": Mistake(4, "workshop solution 4 >/dev/null && sed -i "
-                                                    "'/- dvc_workshop\\/ml\\/transforms.py$/d' dvc.yaml",
-                                                    "stage preprocess does not list dvc_workshop/ml/transforms.py"),
-    "transforms.py not committed": Mistake(4, "workshop solution 4 >/dev/null && echo '# mine' >> "
-                                           "dvc_workshop/ml/transforms.py && dvc repro",
-                                           "dvc_workshop/ml/transforms.py has changes that are not committed"),
+    "standardize divides by the mean": Mistake(
+        4, "sed -i 's#^    raise NotImplementedError.*#    return ((images - mean) / mean).astype(np.float32)#' "
+        "dvc_workshop/ml/transforms.py", "standardize gives wrong values", fix="reset"),
+    "the exercise's file not a dependency": Mistake(
+        4, "workshop solution 4 >/dev/null && sed -i '/- dvc_workshop\\/ml\\/transforms.py$/d' dvc.yaml",
+        "stage preprocess does not list dvc_workshop/ml/transforms.py"),
+    "transforms.py not committed": Mistake(
+        4, "workshop solution 4 >/dev/null && echo '# mine' >> dvc_workshop/ml/transforms.py && dvc repro",
+        "dvc_workshop/ml/transforms.py has changes that are not committed"),
     # Step 5: train and evaluate, written by the attendee.
-    "models/ as the output": Mistake(5, f"{TRAIN.replace('-o models/model.keras', '-o models/')} && {EVALUATE} "
-                                     "&& dvc repro && git add -A && git commit -qm stages",
-                                     "stage train declares models/, not models/model.keras, as an output"),
-    "metrics with -o": Mistake(5, f"{TRAIN} && {EVALUATE.replace('-M reports', '-o reports')} && dvc repro",
-                               "stage evaluate declares reports/metrics.json with -o, not -M"),
-    "a typo in the command": Mistake(5, f"{TRAIN.replace('--model models/model.keras', '--model models/model.kears')}",
-                                     "stage train runs its command with --model models/model.kears, not --model "
-                                     "models/model.keras"),
-    "train without -p train": Mistake(5, f"{TRAIN.replace('-p train ', '')} && {EVALUATE}",
-                                      "stage train does not list its parameters (-p train)"),
-    "training stopped with Ctrl+C": Mistake(5, f"{TRAIN} && {EVALUATE} && (timeout -s INT 12 dvc repro || true)",
-                                            "has not run yet"),
+    "models/ as the output": Mistake(
+        5, f"{TRAIN.replace('-o models/model.keras', '-o models/')} && {EVALUATE} && dvc repro && git add -A && "
+        "git commit -qm stages", "stage train declares models/, not models/model.keras, as an output"),
+    "metrics with -o": Mistake(
+        5, f"{TRAIN} && {EVALUATE.replace('-M reports', '-o reports')} && dvc repro",
+        "stage evaluate declares reports/metrics.json with -o, not -M"),
+    "a typo in the command": Mistake(
+        5, TRAIN.replace("--model models/model.keras", "--model models/model.kears"),
+        "stage train runs its command with --model models/model.kears, not --model models/model.keras"),
+    "train without -p train": Mistake(
+        5, f"{TRAIN.replace('-p train ', '')} && {EVALUATE}", "stage train does not list its parameters (-p train)"),
+    "training stopped with Ctrl+C": Mistake(
+        5, f"{TRAIN} && {EVALUATE} && (timeout -s INT 12 dvc repro || true)", "has not run yet"),
     # Step 6: versions.
-    "left on the tag": Mistake(6, "workshop solution 6 >/dev/null && git checkout -q baseline",
-                               "HEAD is not on a branch (still at a tag?)"),
-    "a parameter changed without dvc repro": Mistake(6, "git tag baseline && sed -i 's/^  epochs: 8/  epochs: 4/' "
-                                                     "params.yaml && git commit -qam 'Four epochs'",
-                                                     "train changed since its last run"),
+    "left on the tag": Mistake(
+        6, "workshop solution 6 >/dev/null && git checkout -q baseline", "HEAD is not on a branch (still at a tag?)"),
+    "a parameter changed without dvc repro": Mistake(
+        6, "git tag baseline && sed -i 's/^  epochs: 8/  epochs: 4/' params.yaml && git commit -qam 'Four epochs'",
+        "train changed since its last run"),
     # Step 7: the teammate.
-    "a copy instead of a clone": Mistake(7, f"cp -r ../{LAB} ../{LAB}-teammate",
-                                         f"../{LAB}-teammate is not a clone of ../{LAB}-origin.git"),
-    "the clone without dvc pull": Mistake(7, f"git push -q origin main && git clone -q ../{LAB}-origin.git "
-                                          f"../{LAB}-teammate", f"in ../{LAB}-teammate: "),
+    "a copy instead of a clone": Mistake(
+        7, f"cp -r ../{LAB} ../{LAB}-teammate", f"../{LAB}-teammate is not a clone of ../{LAB}-origin.git"),
+    "the clone without dvc pull": Mistake(
+        7, f"git push -q origin main && git clone -q ../{LAB}-origin.git ../{LAB}-teammate", f"in ../{LAB}-teammate: "),
     # Step 8: dvc add.
-    "git add instead of dvc add": Mistake(8, "python -m zipfile -e data/download_mnist/Images/test-00.zip my-digits"
-                                          " && git add my-digits && git commit -qm digits",
-                                          "my-digits is tracked by git, not by DVC"),
-    "the .gitignore left out": Mistake(8, "python -m zipfile -e data/download_mnist/Images/test-00.zip my-digits && "
-                                       "dvc add my-digits && git add my-digits.dvc && git commit -qm digits",
-                                       ".gitignore has changes that are not committed"),
+    "git add instead of dvc add": Mistake(
+        8, f"{UNZIP} && git add my-digits && git commit -qm digits", "my-digits is tracked by git, not by DVC"),
+    "the .gitignore left out": Mistake(
+        8, f"{UNZIP} && dvc add my-digits && git add my-digits.dvc && git commit -qm digits",
+        ".gitignore has changes that are not committed"),
     # Step 9: experiments.
-    "experiments not pushed": Mistake(9, "dvc exp run -n dropout-04 -S train.dropout=0.4 >/dev/null 2>&1 && "
-                                      "git push -q origin main", "no experiment in origin"),
+    "experiments not pushed": Mistake(
+        9, "dvc exp run -n dropout-04 -S train.dropout=0.4 >/dev/null 2>&1 && git push -q origin main",
+        "no experiment in origin"),
     # Step 10: housekeeping.
     "dvc gc keeping every commit": Mistake(10, "dvc gc -A -f", "objects the workspace does not use"),
 }  # fmt: skip
@@ -206,7 +213,9 @@ def test_a_mistake_is_named_and_its_hint_reaches_the_step(snapshots, case: str) 
     print(f"{case}: Step {mistake.step}: {problem.group(1)}")
     if mistake.fix == "reset":
         for command in (f"reset {mistake.step}", f"solution {mistake.step}"):
-            result = subprocess.run([*WORKSHOP, *command.split()], cwd=lab, env=env, capture_output=True, text=True)
+            result = subprocess.run(
+                [*WORKSHOP, *command.split()], cwd=lab, env=env, capture_output=True, text=True
+            )
             assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
         assert check(lab, env, mistake.step)[0]
         return

@@ -1,10 +1,12 @@
 """A room of 30 on buckets of the facilitator's own names, against the emulator on 127.0.0.1.
 
-One lab is played through `workshop solution` to step 5, copied after each step; the copies
-join the room under other names, so 30 attendees stand at steps 1 to 5, each checked once.
-`room show --json` must give each one's steps exactly, the page must show them in a real
-browser, and the room's records must not disturb DVC: a fresh clone pulls the same bytes, and
-`dvc gc -c` leaves the records alone.
+eve's lab (in a folder named dvc-lab, not the README's my-lab) is played through `workshop
+solution` to step 5, copied after each step; the copies join the room under other names, so 30
+attendees stand at steps 1 to 5, each checked once, and a copy still pushing to eve's folder is
+told so. `room show --json` must give each one's steps exactly, the page must show them in a
+real browser, and the room's records must not disturb DVC: a fresh clone pulls the same bytes,
+and `dvc gc -c` leaves the records alone. Then eve plays on to step 9, on her own remote folder
+(tests/test_mistakes.py plays finn's, outside a room).
 """
 
 from __future__ import annotations
@@ -46,17 +48,17 @@ def room(tmp_path_factory: pytest.TempPathFactory):
     emulator.start()
     home = root / "home"
     home.mkdir()
-    (home / ".gitconfig").write_text("[user]\n\tname = Ada Attendee\n\temail = ada@example.com\n")
+    (home / ".gitconfig").write_text("[user]\n\tname = Eve Example\n\temail = eve@example.com\n")
     env = {**pipenv_env(home), **emulator.environment()}
     reference = copy_repo(root / "dvc-workshop")
     try:
-        yield root, reference, env
+        yield root, reference, env, emulator
     finally:
         emulator.stop()
 
 
 def test_room_create_is_idempotent_and_refuses_bad_names(room) -> None:
-    root, reference, env = room
+    root, reference, env, _ = room
     assert tuple(name for pair in IDX_FILES.values() for name in pair) == RAW_FILES  # room.py's copy
     made = sh([*LAB, "room", "create", RAW, CACHE], reference, env)
     assert "MD5 verified; 4 uploaded, 0 there already" in made, made
@@ -77,31 +79,35 @@ def test_room_create_is_idempotent_and_refuses_bad_names(room) -> None:
 
 
 def test_thirty_attendees_at_their_steps(room) -> None:
-    root, reference, env = room
+    root, reference, env, emulator = room
     sh([*LAB, "room", "create", RAW, CACHE], reference, env)
-    ada = root / "ada" / "my-lab"
-    started = sh([*LAB, "start", str(ada), "--room", CACHE, "--name", "ada"], reference, env)
-    assert f"dvc remote add -d dvc-workshop {CACHE}/ada" in started, started
+    eve = root / "eve" / "dvc-lab"
+    started = sh([*LAB, "start", str(eve), "--room", CACHE, "--name", "eve"], reference, env)
+    assert f"dvc remote add -d dvc-workshop {CACHE}/eve" in started, started
     expected: dict[str, list[int]] = {}
     copies = iter(f"attendee-{n:02}" for n in range(1, 30))
     for step in range(1, 6):
         if step > 1:
-            solved = sh([*LAB, "solution", str(step)], ada, env)
+            solved = sh([*LAB, "solution", str(step)], eve, env)
             if step == 2:
-                assert f"$ dvc remote add -d dvc-workshop {CACHE}/ada" in solved, solved
+                assert f"$ dvc remote add -d dvc-workshop {CACHE}/eve" in solved, solved
         for name in [next(copies) for _ in range(6 if step < 5 else 5)]:  # 6+6+6+6+5 copies
-            copy = root / name / "my-lab"
-            shutil.copytree(ada, copy, symlinks=True)
+            copy = root / name / "dvc-lab"
+            shutil.copytree(eve, copy, symlinks=True)
             sh([*LAB, "room", "join", CACHE, "--name", name], copy, env)
-            expected[name] = list(range(1, step + 1))
-    expected["ada"] = [1, 2, 3, 4, 5]
+            # A copy made after step 2 pushes to eve's folder: its step 2 is not done until it has its own.
+            expected[name] = [1] if step == 1 else [1, *range(3, step + 1)]
+    expected["eve"] = [1, 2, 3, 4, 5]
     for name in expected:
-        lab = ada if name == "ada" else root / name / "my-lab"
+        lab = eve if name == "eve" else root / name / "dvc-lab"
         verdict = sh([*LAB, "check"], lab, env, ok=(1,))
         assert f"(The room at {CACHE}" not in verdict, verdict  # the record was written
+        if 2 not in expected[name] and name != "attendee-01":
+            line = f"Step 2: the default remote is {CACHE}/eve (dvc-workshop), not your folder {CACHE}/{name}"
+            assert line in verdict and f"Hint: dvc remote add -d -f dvc-workshop {CACHE}/{name}" in verdict
 
     # A room that cannot be written (gone, no access): the check is the same, with one line more.
-    lost = root / "attendee-01" / "my-lab"
+    lost = root / "attendee-01" / "dvc-lab"
     room_file = (lost / "workshop-room.yaml").read_text()
     assert f"cache: {CACHE}\nraw: {RAW}\n" in room_file  # committed: a teammate's clone has it too
     (lost / "workshop-room.yaml").write_text(room_file.replace(CACHE, "gs://acme-gone-cache"))
@@ -112,7 +118,7 @@ def test_thirty_attendees_at_their_steps(room) -> None:
 
     shown = json.loads(sh([*LAB, "room", "show", CACHE, "--json"], reference, env))
     assert {a["name"]: a["steps_done"] for a in shown} == expected
-    assert {a["name"]: a["step"] for a in shown} == {name: len(done) + 1 for name, done in expected.items()}
+    assert {a["name"]: a["step"] for a in shown} == {name: 6 if name == "eve" else 2 for name in expected}
     for attendee in shown:
         assert str(root) not in json.dumps(attendee), attendee  # no local paths
         assert {"name", "steps_done", "problem", "updated", "since", "versions"} <= set(attendee)
@@ -122,19 +128,19 @@ def test_thirty_attendees_at_their_steps(room) -> None:
 
     # The records do not disturb DVC: ada's data comes back byte-identical in a fresh clone,
     # `dvc status -c` sees the remote in sync, `dvc gc -c` removes only its own objects.
-    teammate = root / "ada" / "teammate"
-    sh(["git", "push", "-q", "origin", "main"], ada, env)  # as lab step 7 does
-    sh(["git", "clone", "-q", str(root / "ada" / "my-lab-origin.git"), str(teammate)], root, env)
+    teammate = root / "eve" / "teammate"
+    sh(["git", "push", "-q", "origin", "main"], eve, env)  # as lab step 7 does
+    sh(["git", "clone", "-q", str(root / "eve" / "dvc-lab-origin.git"), str(teammate)], root, env)
     sh([sys.executable, "-m", "dvc", "pull"], teammate, env)
     outputs = ("data", "models", "reports/preprocessed.png", "reports/predictions.csv")
-    assert digests(teammate, *outputs) == digests(ada, *outputs)
-    assert "in sync" in sh([sys.executable, "-m", "dvc", "status", "-c"], ada, env)
-    sh([sys.executable, "-m", "dvc", "gc", "-w", "-c", "-f"], ada, env)
+    assert digests(teammate, *outputs) == digests(eve, *outputs)
+    assert "in sync" in sh([sys.executable, "-m", "dvc", "status", "-c"], eve, env)
+    sh([sys.executable, "-m", "dvc", "gc", "-w", "-c", "-f"], eve, env)
     assert len(json.loads(sh([*LAB, "room", "show", CACHE, "--json"], reference, env))) == 30
-    assert "in sync" in sh([sys.executable, "-m", "dvc", "status", "-c"], ada, env)
-    sh([sys.executable, "-m", "dvc", "exp", "run", "-q", "-n", "one-epoch", "-S", "train.epochs=1"], ada, env)
-    sh([sys.executable, "-m", "dvc", "exp", "push", "origin", "one-epoch"], ada, env)
-    assert "in sync" in sh([sys.executable, "-m", "dvc", "status", "-c"], ada, env)
+    assert "in sync" in sh([sys.executable, "-m", "dvc", "status", "-c"], eve, env)
+    sh([sys.executable, "-m", "dvc", "exp", "run", "-q", "-n", "one-epoch", "-S", "train.epochs=1"], eve, env)
+    sh([sys.executable, "-m", "dvc", "exp", "push", "origin", "one-epoch"], eve, env)
+    assert "in sync" in sh([sys.executable, "-m", "dvc", "status", "-c"], eve, env)
     assert len(json.loads(sh([*LAB, "room", "show", CACHE, "--json"], reference, env))) == 30
     made = sh([*LAB, "room", "create", RAW, CACHE], reference, env)  # the room's own record is there
     assert "0 uploaded, 4 there already" in made
@@ -155,3 +161,12 @@ def test_thirty_attendees_at_their_steps(room) -> None:
     sh([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={screenshot}",
         "--window-size=1600,1000", page.as_uri()], root, env)  # fmt: skip
     assert screenshot.stat().st_size > 10_000
+
+    # eve plays on to the end of step 9, on her own folder of the room's cache bucket.
+    for step in range(6, 10):
+        sh([*LAB, "solution", str(step)], eve, env)
+    assert f"url = {CACHE}/eve" in (eve / ".dvc/config").read_text()
+    records = {a["name"]: a for a in json.loads(sh([*LAB, "room", "show", CACHE, "--json"], reference, env))}
+    assert records["eve"]["steps_done"] == list(range(1, 10)) and records["eve"]["step"] == 10, records["eve"]
+    folders = {path.rsplit("/", 1)[-1] for path in emulator.filesystem().ls(CACHE.removeprefix("gs://"))}
+    assert "eve" in folders and "ada" not in folders, folders  # every push went to eve's own folder

@@ -69,7 +69,8 @@ def join(
     from dvc_workshop.places import ROOM_FILE
 
     repo = find_lab(lab)
-    joined = room.load_room(room.check_name(name) and cache)  # both checked before anything is written
+    room.check_name(name)
+    joined = room.load_room(cache)  # the lab, the name and the room checked before anything is written
     write_room_file(repo.root, joined)
     repo.must("git", "config", NAME_KEY, name)
     if repo.git("status", "--porcelain", "--", ROOM_FILE):  # committed: a teammate's clone follows the room

@@ -10,17 +10,20 @@ from dvc_workshop.lab.repo.lab import Lab
 from dvc_workshop.lab.steps.data_state import check_not_ignored, check_pushed, check_workspace, commit_command
 from dvc_workshop.lab.steps.entry import Reset, Step, fixed
 
-EXAMPLE = "my-digits"  # the README's folder
+EXAMPLE = "my-digits"  # the README's folder, and where it comes from
+UNZIP = "python -m zipfile -e data/download_mnist/Images/test-00.zip"
 
 
 def check(lab: Lab) -> None:
     if not lab.dvc_files:
         add = f"dvc add {EXAMPLE}"
         if lab.git("ls-files", "--", EXAMPLE):  # committed to git instead: git lets go of it first
-            raise Problem(f"{EXAMPLE} is tracked by git, not by DVC (git add instead of dvc add?)",
-                          f"git rm -r -q --cached {EXAMPLE} && {add}")  # fmt: skip
-        unzip = f"python -m zipfile -e data/download_mnist/Images/test-00.zip {EXAMPLE} && "
-        raise Problem("no data tracked with dvc add yet", f"{'' if (lab.root / EXAMPLE).is_dir() else unzip}{add}")
+            raise Problem(
+                f"{EXAMPLE} is tracked by git, not by DVC (git add instead of dvc add?)",
+                f"git rm -r -q --cached {EXAMPLE} && {add}",
+            )
+        unzip = "" if (lab.root / EXAMPLE).is_dir() else f"{UNZIP} {EXAMPLE} && "
+        raise Problem("no data tracked with dvc add yet", f"{unzip}{add}")
     for name, tracked in lab.dvc_files.items():
         check_workspace(lab, name)
         folder = posixpath.dirname(name)

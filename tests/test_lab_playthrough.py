@@ -241,7 +241,7 @@ def overlapping_dvc_add(lab: Path, env: dict[str, str], sh: Callable[..., str]) 
 
 def uncommitted_lock(lab: Path, env: dict[str, str], sh: Callable[..., str]) -> None:
     sh("sed -i 's/^  max_rotation: 10.0/  max_rotation: 5.0/' params.yaml && dvc repro")
-    assert_names(lab, env, 4, "dvc.lock has changes that are not committed")
+    assert_names(lab, env, 4, "params.yaml has changes that are not committed (stage preprocess)")
     sh("git checkout params.yaml dvc.lock && dvc checkout")
 
 

@@ -53,6 +53,11 @@ class Mistake:
     commands: str  # what the attendee typed (bash, in the lab)
     problem: str  # what the check's "Step N:" line must say
     fix: str = "hint"  # "hint": its hints, run as printed, reach the step; "reset": reset N, solution N
+    at: int | None = None  # where the check stops, if an earlier step than `step` (the mistake undid it)
+
+    @property
+    def stops_at(self) -> int:
+        return self.at or self.step
 
 
 UNZIP = "python -m zipfile -e data/download_mnist/Images/test-00.zip my-digits"
@@ -87,8 +92,9 @@ MISTAKES = {
     "dvc.lock not committed": Mistake(
         3, f"{SOURCE} && {DOWNLOAD} && dvc repro && git add dvc.yaml params.yaml && git commit -qm stage",
         "dvc.lock has changes that are not committed"),
-    "no dvc push": Mistake(
-        3, f"{SOURCE} && {DOWNLOAD} && dvc repro && git add -A && git commit -qm stage", "files not in the remote"),
+    "no dvc push after a change": Mistake(
+        6, "git tag baseline && sed -i 's/^  epochs: 8/  epochs: 3/' params.yaml && dvc repro && "
+        "git commit -qam 'Three epochs' && dvc install", "files not in the remote", at=5),
     "the outputs deleted": Mistake(
         3, f"{SOURCE} && {DOWNLOAD} && dvc repro && git add -A && git commit -qm s && dvc push && "
         "rm -rf data/download_mnist",
@@ -123,7 +129,7 @@ MISTAKES = {
         6, "workshop solution 6 >/dev/null && git checkout -q baseline", "HEAD is not on a branch (still at a tag?)"),
     "a parameter changed without dvc repro": Mistake(
         6, "git tag baseline && sed -i 's/^  epochs: 8/  epochs: 4/' params.yaml && git commit -qam 'Four epochs'",
-        "train changed since its last run"),
+        "train changed since its last run", at=5),
     # Step 7: the teammate.
     "a copy instead of a clone": Mistake(
         7, f"cp -r ../{LAB} ../{LAB}-teammate", f"../{LAB}-teammate is not a clone of ../{LAB}-origin.git"),
@@ -137,7 +143,8 @@ MISTAKES = {
         ".gitignore has changes that are not committed"),
     # Step 9: experiments.
     "experiments not pushed": Mistake(
-        9, "dvc exp run -n dropout-04 -S train.dropout=0.4 >/dev/null 2>&1 && git push -q origin main",
+        9, "dvc exp run -n dropout-04 -S train.dropout=0.4 >/dev/null 2>&1 && git checkout params.yaml dvc.lock "
+        "reports/metrics.json && dvc checkout && git push -q origin main",
         "no experiment in origin"),
     # Step 10: housekeeping.
     "dvc gc keeping every commit": Mistake(10, "dvc gc -A -f", "objects the workspace does not use"),
@@ -208,9 +215,9 @@ def test_a_mistake_is_named_and_its_hint_reaches_the_step(snapshots, case: str) 
     made = shell(mistake.commands, lab, env)
     assert made.returncode == 0, made.stdout[-2000:] + made.stderr[-2000:]
     done, output = check(lab, env, mistake.step)
-    problem = re.search(rf"^Step {mistake.step}: (.*)$", output, re.M)
+    problem = re.search(rf"^Step {mistake.stops_at}: (.*)$", output, re.M)
     assert not done and problem and mistake.problem in problem.group(1), output
-    print(f"{case}: Step {mistake.step}: {problem.group(1)}")
+    print(f"{case}: Step {mistake.stops_at}: {problem.group(1)}")
     if mistake.fix == "reset":
         for command in (f"reset {mistake.step}", f"solution {mistake.step}"):
             result = subprocess.run(
@@ -221,7 +228,7 @@ def test_a_mistake_is_named_and_its_hint_reaches_the_step(snapshots, case: str) 
         return
     seen = []
     while not done:  # each hint, run as printed, ends its problem; the next problem gets its own
-        line = re.search(rf"^Step {mistake.step}: (.*)$", output, re.M).group(1)
+        line = re.search(r"^Step \d+: (.*)$", output, re.M).group(0)
         assert line not in seen and len(seen) < 6, f"{seen}\n{output}"  # no loop
         seen.append(line)
         hint = output.split("\nHint: ", 1)[1].strip()

@@ -42,11 +42,44 @@ class DvcState:
 
     def status(self) -> dict[str, list]:
         """What `dvc status --json` says: each stage or .dvc file that changed, and how."""
-        return self.ask("dvc status", lambda repo: repo.status(), STATUS_TIMEOUT_S)
+        return self.ask("dvc status", lambda repo: self.from_root(repo.status()), STATUS_TIMEOUT_S)
 
     def cloud_status(self) -> dict[str, str]:
         """What `dvc status -c --json` says: each file not alike in the cache and the remote."""
-        return self.ask("dvc status -c", lambda repo: repo.status(cloud=True), CLOUD_TIMEOUT_S)
+        return self.ask(
+            "dvc status -c", lambda repo: self.from_root(repo.status(cloud=True)), CLOUD_TIMEOUT_S
+        )
+
+    def from_root(self, answer: dict) -> dict:
+        """DVC's answer with its paths as `dvc status` prints them in the lab's root: a stage of the
+        root's dvc.yaml by its name, a file by its path in the lab. (In a process elsewhere DVC names
+        some from there, ../lab-teammate/dvc.yaml:train, and others from the lab's root.)"""
+
+        def in_lab(path: str) -> str:
+            if "://" in path:
+                return path  # a remote dependency: gs://...
+            seen_from_here = Path(os.path.normpath(Path.cwd() / path))
+            inside = seen_from_here == self.root or self.root in seen_from_here.parents
+            return seen_from_here.relative_to(self.root).as_posix() if inside else Path(path).as_posix()
+
+        def paths(change: dict) -> dict:  # {"changed outs": {path: state}, ...}
+            return {kind: {in_lab(p): state for p, state in got.items()} if isinstance(got, dict) else got
+                    for kind, got in change.items()}  # fmt: skip
+
+        def changes(value: Any) -> Any:  # a stage's list of changes
+            return (
+                [paths(c) if isinstance(c, dict) else c for c in value] if isinstance(value, list) else value
+            )
+
+        found = {}
+        for key, value in answer.items():
+            file, colon, stage = key.rpartition(":")
+            if colon and file.endswith("dvc.yaml"):
+                file = in_lab(file)
+                found[stage if file == "dvc.yaml" else f"{file}:{stage}"] = changes(value)
+            else:
+                found[in_lab(key)] = changes(value)
+        return found
 
     def queue(self) -> list[dict]:
         """What `dvc queue status` lists: each queued experiment's name and status."""

@@ -27,6 +27,13 @@ def check_ran(lab: Lab, name: str) -> None:
 
 def check_workspace(lab: Lab, name: str) -> None:
     """`dvc status` of one stage or .dvc file: nothing changed, every output here."""
+    if (
+        name in lab.stages and name in lab.locked
+    ):  # redefined since its last run: DVC has no hashes for its outputs
+        defined, ran = Stage.read(name, lab.stages[name]), lab.locked[name]
+        ran_outs = {str(out.get("path")) for out in ran.get("outs", []) or [] if isinstance(out, dict)}
+        if set(defined.outs) != ran_outs:
+            raise Problem(f"stage {name} has other outputs than at its last run", "dvc repro")
     changes = [change for change in lab.workspace_status.get(name, []) if isinstance(change, dict)]
     changed_deps = {path for change in changes for path in change.get("changed deps", {})}
     changed_outs = {
@@ -101,42 +108,38 @@ def all_outputs(lab: Lab) -> list[str]:
 
 
 def check_committed(lab: Lab, name: str, stage: Stage) -> None:
-    """The stage as committed: dvc.yaml and dvc.lock, its parameters, its code, the .gitignore
-    lines DVC wrote beside its outputs, its metrics; none of them git-ignored."""
-    must_commit = [
-        "dvc.yaml",
-        "dvc.lock",
-        *[gitignore_beside(out) for out in stage.cached_outputs()],
-        *[out for out, (_, cached) in stage.outs.items() if not cached],
-    ]
-    check_not_ignored(lab, must_commit, f"Stage {name}")
+    """The stage as committed: its code, dvc.yaml, its parameters, dvc.lock, its metrics, and the
+    line DVC wrote for each cached output in the .gitignore beside it; none of them git-ignored.
+    (A .gitignore is compared line by line: another stage's outputs share it.)"""
+    ignores = list(dict.fromkeys(gitignore_beside(out) for out in stage.cached_outputs()))
+    metrics = [out for out, (_, cached) in stage.outs.items() if not cached]
+    check_not_ignored(lab, ["dvc.yaml", "dvc.lock", *ignores, *metrics], f"Stage {name}")
+    for gitignore in ignores:
+        if not (lab.root / gitignore).exists() and lab.git("ls-files", gitignore):
+            raise Problem(f"{gitignore} was deleted (with its folder?): git ignores {name}'s outputs no more",
+                          f"git checkout -- {gitignore}")  # fmt: skip
     committed_stages, committed_lock = lab.committed
     params, committed_params = lab.yaml_file("params.yaml"), lab.yaml_file("params.yaml", "HEAD")
     sections = {param.split(".")[0] for param in stage.params if ":" not in param}
-    changed = [
-        file
-        for file, now, then in (
-            ("dvc.yaml", lab.stages, committed_stages),
-            ("dvc.lock", lab.locked, committed_lock),
-        )
-        if now.get(name) != then.get(name)
-    ]
-    if any(params.get(section) != committed_params.get(section) for section in sections):
-        changed.append("params.yaml")
-    changed += sorted(path for path in lab.uncommitted if listed(path, [*stage.deps, *must_commit[2:]]))
+    changed = sorted(
+        path for path in lab.uncommitted if listed(path, list(stage.deps))
+    )  # what was edited first
+    changed += ["dvc.yaml"] if lab.stages.get(name) != committed_stages.get(name) else []
+    changed += ["params.yaml"] if any(params.get(s) != committed_params.get(s) for s in sections) else []
+    changed += ["dvc.lock"] if lab.locked.get(name) != committed_lock.get(name) else []
+    changed += [path for path in metrics if path in lab.uncommitted]
     if changed:
-        files = list(dict.fromkeys([*changed, *(p for p in lab.uncommitted if p.endswith(".gitignore"))]))
-        raise Problem(
-            f"{changed[0]} has changes that are not committed (stage {name})",
-            commit_command(files, f"Stage {name}"),
-        )
+        files = [*changed, *(path for path in ignores if path in lab.uncommitted)]
+        raise Problem(f"{changed[0]} has changes that are not committed (stage {name})",
+                      commit_command(files, f"Stage {name}"))  # fmt: skip
     for out in stage.cached_outputs():
         gitignore, line = gitignore_beside(out), f"/{posixpath.basename(out.rstrip('/'))}"
         if line not in lab.git("show", f"HEAD:{gitignore}").splitlines():
-            raise Problem(
-                f"{gitignore} in the last commit does not list {line}, which DVC writes there",
-                f"dvc repro && {commit_command([gitignore], f'Ignore {out}')}",
-            )
+            path = lab.root / gitignore
+            here = path.exists() and line in path.read_text().splitlines()
+            write = "" if here else f"echo {line} >> {gitignore} && "
+            raise Problem(f"{gitignore} in the last commit does not list {line}: git would offer {out}",
+                          f"{write}{commit_command([gitignore], f'Ignore {out}')}")  # fmt: skip
 
 
 def check_not_ignored(lab: Lab, paths: list[str], message: str) -> None:

@@ -146,7 +146,7 @@ def repo_copy(tmp_path: Path) -> Path:
 # seconds. `pipenv run pytest -m "not slow"` leaves them out for a check in under a minute.
 SLOW_MODULES = {"test_pipeline", "test_experiments", "test_readme", "test_reliability", "test_remote",
                 "test_guide", "test_lint", "test_handout", "test_lab_playthrough", "test_doctor",
-                "test_room"}  # fmt: skip
+                "test_room", "test_mistakes", "test_busy_laptop"}  # fmt: skip
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

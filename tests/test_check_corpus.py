@@ -85,8 +85,8 @@ CORPUS: dict[str, tuple[Callable[[Path], None], str]] = {
     "dvc.lock in conflict": (conflict("dvc.lock"), "dvc.lock has merge conflict markers"),
     "dvc.lock deleted": (lambda lab: (lab / "dvc.lock").unlink(), "there is no dvc.lock"),
     "params.yaml not YAML": (write("params.yaml", "train: {epochs: 8\n"),
-                             "'params.yaml', YAML file structure"),
-    "params.yaml in conflict": (conflict("params.yaml"), "'params.yaml', YAML file structure is corrupted"),
+                             "params.yaml is not valid YAML"),
+    "params.yaml in conflict": (conflict("params.yaml"), "params.yaml has merge conflict markers"),
     ".dvc/config broken": (write(".dvc/config", "[core\nremote = x\n"), ".dvc/config cannot be read"),
     ".dvc/config.local broken": (write(".dvc/config.local", "['remote \"x\"'\n"),
                                  ".dvc/config.local cannot be read"),
@@ -112,7 +112,7 @@ CORPUS: dict[str, tuple[Callable[[Path], None], str]] = {
         "the remote is in .dvc/config.local"),
     "no repository": (lambda lab: shutil.rmtree(lab / ".git"), "is in no git repository"),
     "a dead endpoint": (lambda lab: None, "does not answer"),
-    "a dvc command running": (dvc_running, "another dvc command is running in this lab (dvc repro?)"),
+    "a dvc command running": (dvc_running, "another dvc command is running in this lab (PID"),
 }  # fmt: skip
 
 

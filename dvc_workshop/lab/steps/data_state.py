@@ -16,6 +16,20 @@ from dvc_workshop.lab.repo.lab import Lab
 from dvc_workshop.lab.steps.stage_target import Stage, delete_line, overlaps
 
 
+def check_params(lab: Lab, stage: Stage) -> None:
+    """The stage's sections of params.yaml valid as the stage reads them (else `dvc repro` fails)."""
+    from dvc_workshop.params import DownloadParams, ParamsError, PreprocessParams, TrainParams, parse_section
+
+    models = {"download_mnist": DownloadParams, "preprocess": PreprocessParams, "train": TrainParams}
+    document = lab.yaml_file("params.yaml")
+    for section in (param for param in stage.params if param in models):
+        try:
+            parse_section(section, document.get(section), models[section])
+        except ParamsError as error:
+            raise Problem(f"params.yaml: {error} (git diff params.yaml shows the change): dvc repro would "
+                          f"stop there", "git checkout params.yaml") from None  # fmt: skip
+
+
 def check_ran(lab: Lab, name: str) -> None:
     if not (lab.root / "dvc.lock").exists():
         raise Problem(
@@ -57,8 +71,9 @@ def check_workspace(lab: Lab, name: str) -> None:
                 f"{push} && dvc pull",
             )
         raise Problem(
-            f"{', '.join(absent)} of {name} are neither here, nor in your cache, nor in the remote",
-            "dvc repro (it makes them again)",
+            f"{', '.join(absent)} of {name} are neither here, nor in your cache, nor in the remote: "
+            "dvc repro makes them again",
+            "dvc repro",
         )
     modified = sorted(path for path, state in changed_outs.items() if state == "modified")
     if modified and changed_deps <= set(all_outputs(lab)):
@@ -66,8 +81,9 @@ def check_workspace(lab: Lab, name: str) -> None:
         if unsaved:
             raise Problem(
                 f"{', '.join(modified)} of {name} are not what dvc.lock records, and DVC never saved "
-                f"{'these' if len(unsaved) > 1 else 'this'} (a run stopped half-way, or an edit?)",
-                f"dvc checkout --force {shlex.join(unsaved)} (it puts back what dvc.lock records)",
+                f"{'these' if len(unsaved) > 1 else 'this'} (a run stopped half-way, or an edit?): "
+                "dvc checkout --force puts back what dvc.lock records",
+                f"dvc checkout --force {shlex.join(unsaved)}",
             )
         raise Problem(
             f"{', '.join(modified)} of {name} are not the outputs dvc.lock records "

@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 
 from dvc_workshop.lab.problem import Problem
 from dvc_workshop.lab.repo.lab import Lab
-from dvc_workshop.lab.steps.data_state import check_committed, check_pushed, check_ran, check_workspace
+from dvc_workshop.lab.steps.data_state import (
+    check_committed,
+    check_params,
+    check_pushed,
+    check_ran,
+    check_workspace,
+)
 from dvc_workshop.lab.steps.stage_target import OUTPUT_FLAGS, check_definition, target
 
 
@@ -39,6 +45,8 @@ class Step:
 def check_stages(lab: Lab, names: tuple[str, ...]) -> None:
     """Stages as their targets define them, run, their data here, committed and pushed."""
     stages = [check_definition(lab, name) for name in names]
+    for stage in stages:
+        check_params(lab, stage)
     for stage in stages:
         check_ran(lab, stage.name)
     for stage in stages:

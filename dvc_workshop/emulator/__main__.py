@@ -17,7 +17,7 @@ import typer
 from dvc_workshop.cli import WorkshopApp, WorkshopError
 from dvc_workshop.data.sources import IDX_FILES
 from dvc_workshop.emulator.server import Emulator, raw_mnist
-from dvc_workshop.emulator.settings import configure_project
+from dvc_workshop.emulator.settings import answers, configure_project, written_settings
 from dvc_workshop.places import CACHE_BUCKET, EMULATOR_PORT, RAW_BUCKET, RAW_PREFIX
 
 STOP_SIGNALS = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
@@ -47,6 +47,10 @@ def main(
     repo = Path.cwd()
     if not (repo / ".dvc").is_dir():
         raise WorkshopError("run the emulator from the repository's root folder (where .dvc/ is)")
+    running = written_settings(repo).get("STORAGE_EMULATOR_HOST")
+    if running and answers(running):
+        raise WorkshopError(f"an emulator already serves this folder at {running} (in another terminal): "
+                            "use it, or stop it there (Ctrl+C) first")  # fmt: skip
     emulator = Emulator(data_dir, port)
     for stop_signal in STOP_SIGNALS:  # Ctrl+C, kill, a closed terminal: all clean up the same way
         signal.signal(stop_signal, _interrupt)

@@ -6,6 +6,7 @@ are git-ignored, and whatever else the attendee keeps in them stays.
 
 from __future__ import annotations
 
+import urllib.request
 from pathlib import Path
 
 from dvc_workshop.cli import WorkshopError
@@ -45,3 +46,22 @@ def configure_project(repo: Path, emulator: dict[str, str] | None) -> None:
         env_file.write_text("".join(f"{line}\n" for line in lines))
     else:
         env_file.unlink(missing_ok=True)
+
+
+def written_settings(repo: Path) -> dict[str, str]:
+    """The settings a running emulator wrote into `repo`'s `.env` ({} where none did)."""
+    env_file = repo / ".env"
+    lines = env_file.read_text().splitlines() if env_file.is_file() else []
+    if ENV_BEGIN not in lines or ENV_END not in lines:
+        return {}
+    block = lines[lines.index(ENV_BEGIN) + 1 : lines.index(ENV_END)]
+    return dict(line.split("=", 1) for line in block if "=" in line)
+
+
+def answers(endpoint: str) -> bool:
+    """Whether a GCS endpoint (the emulator) answers at all, within 3 s."""
+    try:
+        urllib.request.urlopen(f"{endpoint}/storage/v1/b", timeout=3).close()
+        return True
+    except (OSError, ValueError):  # refused, timed out; no endpoint at all
+        return False

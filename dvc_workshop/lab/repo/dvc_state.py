@@ -15,11 +15,11 @@ import logging
 import os
 import subprocess
 import threading
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from dvc_workshop.emulator.settings import answers
 from dvc_workshop.lab.problem import Problem
 
 STATUS_TIMEOUT_S = 60  # `dvc status` reads the raw bucket (a gs:// dependency): seconds, not minutes
@@ -179,14 +179,6 @@ def slow(command: str, timeout: float) -> Problem:
         "a busy laptop or a slow network",
         "check again in a moment (workshop check --watch checks again by itself)",
     )
-
-
-def answers(endpoint: str) -> bool:
-    try:
-        urllib.request.urlopen(f"{endpoint}/storage/v1/b", timeout=3).close()
-        return True
-    except OSError:
-        return False
 
 
 def lock_holder(root: Path) -> str | None:

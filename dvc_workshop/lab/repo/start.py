@@ -88,7 +88,7 @@ def remove_remotes(repo: Path) -> None:
         settings.get("core", {}).pop("remote", None)
 
 
-def copy_start_state(folder: Path) -> None:
+def copy_start_state(folder: Path, name: str) -> None:
     """The reference's committed files (never its uncommitted edits) that a lab holds, into `folder`."""
     committed = subprocess.run(["git", "archive", "--format=tar", "HEAD"], cwd=REFERENCE, capture_output=True)
     if committed.returncode != 0:
@@ -101,7 +101,7 @@ def copy_start_state(folder: Path) -> None:
     remove_remotes(folder)
     ignored = (folder / ".gitignore").read_text()
     (folder / ".gitignore").write_text(ignored[: ignored.index(OUTPUTS_BLOCK)].rstrip() + "\n" + THIS_LAPTOP)
-    (folder / "README.md").write_text(lab_readme(folder.name))
+    (folder / "README.md").write_text(lab_readme(name))
 
 
 def lab_readme(name: str) -> str:
@@ -157,7 +157,7 @@ def start_lab(folder: Path, name: str, room: dict | None = None) -> Path:
     scratch.mkdir(parents=True)
     lab = Runner(scratch)
     try:
-        copy_start_state(scratch)
+        copy_start_state(scratch, folder.name)
         lab.must("git", "init", "-q", "-b", "main")
         lab.must("git", "config", LAB_MARK, str(REFERENCE))  # the lab's mark: a clone has none
         lab.must("git", "config", NAME_KEY, name)

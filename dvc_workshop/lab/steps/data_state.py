@@ -145,9 +145,12 @@ def check_committed(lab: Lab, name: str, stage: Stage) -> None:
     changed += ["dvc.lock"] if lab.locked.get(name) != committed_lock.get(name) else []
     changed += [path for path in metrics if path in lab.uncommitted]
     if changed:
-        files = [*changed, *(path for path in ignores if path in lab.uncommitted)]
-        raise Problem(f"{changed[0]} has changes that are not committed (stage {name})",
-                      commit_command(files, f"Stage {name}"))  # fmt: skip
+        check_no_experiment_here(lab)
+        files = list(dict.fromkeys([*changed, *pipeline_changes(lab)]))  # one commit for the whole change
+        message = f"Stage {name}" if "dvc.yaml" in changed else f"New results of {name}"
+        raise Problem(
+            f"{changed[0]} has changes that are not committed (stage {name})", commit_command(files, message)
+        )
     for out in stage.cached_outputs():
         gitignore, line = gitignore_beside(out), f"/{posixpath.basename(out.rstrip('/'))}"
         if line not in lab.git("show", f"HEAD:{gitignore}").splitlines():
@@ -156,6 +159,37 @@ def check_committed(lab: Lab, name: str, stage: Stage) -> None:
             write = "" if here else f"echo {line} >> {gitignore} && "
             raise Problem(f"{gitignore} in the last commit does not list {line}: git would offer {out}",
                           f"{write}{commit_command([gitignore], f'Ignore {out}')}")  # fmt: skip
+
+
+def pipeline_changes(lab: Lab) -> list[str]:
+    """The pipeline's files git shows as changed: dvc.yaml, params.yaml, dvc.lock, metrics, the
+    .gitignore lines DVC wrote, every stage's code."""
+    stages = [Stage.read(name, stage) for name, stage in lab.stages.items()]
+    files = {"dvc.yaml", "params.yaml", "dvc.lock"}
+    files |= {
+        out if not cached else gitignore_beside(out) for s in stages for out, (_, cached) in s.outs.items()
+    }
+    deps = [dep for s in stages for dep in s.deps]
+    return sorted(path for path in lab.uncommitted if path in files or listed(path, deps))
+
+
+def check_no_experiment_here(lab: Lab) -> None:
+    """`dvc exp run` leaves its results in the workspace: changed files that are an experiment's
+    are to be put back (or applied on purpose), not committed as if by hand."""
+    head = lab.git("rev-parse", "HEAD")
+    refs = lab.git("for-each-ref", "--format=%(refname)", f"refs/exps/{head[:2]}/{head[2:]}").split()
+    applied = lab.git("rev-parse", "-q", "--verify", "refs/exps/exec/EXEC_APPLY")  # dvc exp apply: on purpose
+    for ref in refs:
+        if lab.git("rev-parse", ref) == applied:
+            continue
+        if lab.run("git", "diff", "--quiet", ref, "--", "params.yaml", "dvc.lock").returncode == 0:
+            files = [path for path in pipeline_changes(lab) if lab.git("ls-files", path)]
+            name = ref.rsplit("/", 1)[-1]
+            raise Problem(
+                f"the workspace holds experiment {name}'s results (dvc exp run leaves them here): "
+                "put back the last commit's",
+                f"git checkout {shlex.join(files)} && dvc checkout",
+            )
 
 
 def check_not_ignored(lab: Lab, paths: list[str], message: str) -> None:

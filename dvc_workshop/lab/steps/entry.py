@@ -42,9 +42,10 @@ class Step:
     reset: Reset = field(default_factory=Reset)
 
 
-def check_stages(lab: Lab, names: tuple[str, ...]) -> None:
-    """Stages as their targets define them, run, their data here, committed and pushed."""
-    stages = [check_definition(lab, name) for name in names]
+def check_stages(lab: Lab, names: tuple[str, ...], reveal: bool = True) -> None:
+    """Stages as their targets define them, run, their data here, committed and pushed (`reveal`:
+    a missing stage's hint is its whole line)."""
+    stages = [check_definition(lab, name, reveal) for name in names]
     for stage in stages:
         check_params(lab, stage)
     for stage in stages:

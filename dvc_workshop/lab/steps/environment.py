@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import os
 
+from dvc_workshop.emulator.settings import answers, written_settings
 from dvc_workshop.lab.problem import Problem
-from dvc_workshop.lab.repo.dvc_state import answers
 from dvc_workshop.lab.repo.lab import Lab
 from dvc_workshop.lab.steps.entry import Reset, Step, fixed
 
@@ -31,6 +31,12 @@ def check(lab: Lab) -> None:
                 f"the emulator at {emulator} does not answer",
                 "start it (pipenv run emulator, in a second terminal, in the workshop's folder)",
             )
+    elif answers(running := (written := written_settings(lab.reference)).get("STORAGE_EMULATOR_HOST", "")):
+        raise Problem(
+            f"the emulator runs ({running}), but this shell was opened before it started: pipenv shell "
+            "reads .env once",
+            "export " + " ".join(f"{key}={value}" for key, value in written.items()),
+        )
     elif "GOOGLE_APPLICATION_CREDENTIALS" not in os.environ:
         os.environ.setdefault("NO_GCE_CHECK", "true")  # read at import: no probe of a cloud VM's metadata
         from google.auth import default

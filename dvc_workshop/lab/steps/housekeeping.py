@@ -48,9 +48,10 @@ def check(lab: Lab) -> None:
             "no experiments yet, so nothing to collect", "workshop check 9 says what step 9 still needs"
         )
     unused, listings = unused_objects(lab)
-    if unused - listings:  # DVC's own count, a dependency's listing included: dvc gc -w removes it too
+    if unused - listings:  # a dependency's listing alone is not garbage: dvc status caches it again
         raise Problem(
-            f"the local cache holds {len(unused)} objects the workspace does not use", "dvc gc -w -f"
+            "the local cache holds objects the workspace does not use (dvc gc -w --dry lists them)",
+            "dvc gc -w -f",
         )
 
 

@@ -41,8 +41,8 @@ def check(lab: Lab) -> None:
 def hints(lab: Lab, problem: Problem | None) -> list[str]:
     if problem and EXERCISE_FUNCTION in problem.what:
         return [
-            EXERCISE_HINT,
-            "python -m pytest -k standardize runs its tests, each failure with a hint",
+            "python -m pytest -k standardize runs its tests, each failure with a hint (once the dev "
+            "packages are installed: pipenv sync --dev, in the workshop's folder)",
             "the README's lab step 4 shows the answer, in a python block",
         ]
     return stage_hints(STAGES)(lab, problem)

@@ -3,6 +3,8 @@ dvc-workshop (the lab's commands call it so), in `.dvc/config` and committed."""
 
 from __future__ import annotations
 
+import shlex
+
 from dvc_workshop.lab.problem import Problem
 from dvc_workshop.lab.repo.lab import Lab
 from dvc_workshop.lab.steps.data_state import commit_command
@@ -28,6 +30,7 @@ def check(lab: Lab) -> None:
             f"{fix} && {add}",
         )
     if not default:
+        behind_owner(lab)
         if remotes.get(REMOTE) == url or (remotes and list(remotes.values()) == [url]):  # added without -d
             name = REMOTE if REMOTE in remotes else next(iter(remotes))
             raise Problem(
@@ -53,6 +56,18 @@ def check(lab: Lab) -> None:
             ".dvc/config has changes that are not committed",
             commit_command([".dvc/config"], f"DVC remote: {url}"),
         )
+
+
+def behind_owner(lab: Lab) -> None:
+    """A teammate's clone made before the lab's commits were pushed has none of them, its remote
+    included: the fix is git, not a remote of its own."""
+    owner = lab.owner
+    if owner is lab:
+        return
+    if lab.run("git", "merge-base", "--is-ancestor", owner.git("rev-parse", "HEAD"), "HEAD").returncode != 0:
+        there, back = shlex.quote(lab.relative(owner.root)), shlex.quote(owner.relative(lab.root))
+        raise Problem(f"this clone lacks the last commits of {there} (pushed to origin?)",
+                      f"cd {there} && git push origin main && cd {back} && git pull")  # fmt: skip
 
 
 STEP = Step(

@@ -97,8 +97,10 @@ def check_overlaps(lab: Lab, name: str) -> None:
                 )
 
 
-def check_definition(lab: Lab, name: str) -> Stage:
-    """Stage `name` in dvc.yaml as its target defines it, or a Problem naming the first difference."""
+def check_definition(lab: Lab, name: str, reveal: bool = True) -> Stage:
+    """Stage `name` in dvc.yaml as its target defines it, or a Problem naming the first difference.
+    Where writing the stage is the exercise (not `reveal`), a missing one gets no line: `workshop
+    hint` gives it a piece at a time."""
     check_overlaps(lab, name)
     want = target(lab, name)
     if name not in lab.stages:
@@ -110,7 +112,7 @@ def check_definition(lab: Lab, name: str) -> Stage:
                 f"dvc.yaml has no stage {name}, but a stage {near[0]}: a typo?",
                 f"sed -i.bak 's/^  {near[0]}:/  {name}:/' dvc.yaml && rm dvc.yaml.bak",
             )
-        raise Problem(f"dvc.yaml has no stage {name}", want.add_command())
+        raise Problem(f"dvc.yaml has no stage {name}", want.add_command() if reveal else None)
     have = Stage.read(name, lab.stages[name])
     difference = first_difference(lab, have, want)
     if difference:

@@ -10,7 +10,7 @@ STAGES = ("train", "evaluate")
 STEP = Step(
     5,
     "The train and evaluate stages",
-    lambda lab: check_stages(lab, STAGES),
+    lambda lab: check_stages(lab, STAGES, reveal=False),  # writing them is the exercise
     stage_hints(STAGES),
     Reset(stages=STAGES, files=("params.yaml:train",)),
 )

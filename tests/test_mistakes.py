@@ -118,7 +118,7 @@ MISTAKES = {
         5, f"{TRAIN} && {EVALUATE.replace('-M reports', '-o reports')} && dvc repro",
         "stage evaluate declares reports/metrics.json with -o, not -M"),
     "a typo in the command": Mistake(
-        5, TRAIN.replace("--model models/model.keras", "--model models/model.kears"),
+        5, f"{TRAIN.replace('--model models/model.keras', '--model models/model.kears')} && {EVALUATE}",
         "stage train runs its command with --model models/model.kears, not --model models/model.keras"),
     "train without -p train": Mistake(
         5, f"{TRAIN.replace('-p train ', '')} && {EVALUATE}", "stage train does not list its parameters (-p train)"),

@@ -62,7 +62,9 @@ def undo(lab: Lab) -> None:
     for clone in (lab, lab.teammate):
         if clone and experiments(clone):
             clone.must("dvc", "exp", "remove", "--all-commits")
-    print("Removed the local experiments (origin keeps them: dvc exp pull origin NAME brings one back).")
+    kept = experiments(lab, "origin")
+    back = f": dvc exp pull origin {kept[0]} brings {kept[0]} back" if kept else ""
+    print(f"Removed the local experiments (origin keeps them{back}).")
 
 
 STEP = Step(

@@ -8,7 +8,7 @@ import shlex
 from dvc_workshop.lab.problem import Problem
 from dvc_workshop.lab.repo.lab import Lab
 from dvc_workshop.lab.steps.data_state import commit_command
-from dvc_workshop.lab.steps.entry import Reset, Step, fixed
+from dvc_workshop.lab.steps.entry import Reset, Step
 
 REMOTE = "dvc-workshop"  # the README's name for the remote
 
@@ -74,11 +74,11 @@ STEP = Step(
     2,
     "Your remote",
     check,
-    fixed(
-        "dvc remote add -d NAME URL: -d makes it the default, the one dvc push uses; the URL is the cache "
-        "bucket and a folder of your own",
+    lambda lab, problem: [
+        f"dvc remote add -d {REMOTE} {target_url(lab)}: -d makes it the default, the one dvc push uses; the "
+        "URL is the cache bucket and a folder of your own",
         "dvc remote list shows it; .dvc/config holds it: git add .dvc/config and commit, so a clone of your "
         "lab has the remote too",
-    ),
+    ],
     Reset(files=(".dvc/config",)),
 )

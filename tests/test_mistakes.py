@@ -101,7 +101,7 @@ MISTAKES = {
         "data/download_mnist/Images, data/download_mnist/labels.csv of download_mnist are not here (your cache "
         "has them)"),
     # Step 4: the exercise and the preprocess stage.
-    "standardize divides by the mean": Mistake(
+    "the exercise divides by the mean": Mistake(
         4, "sed -i 's#^    raise NotImplementedError.*#    return ((images - mean) / mean).astype(np.float32)#' "
         "dvc_workshop/ml/transforms.py", "standardize gives wrong values", fix="reset"),
     "the exercise's file not a dependency": Mistake(

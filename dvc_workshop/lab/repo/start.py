@@ -52,7 +52,8 @@ LAB_FILES = (
     ".dvcignore",
     ".gitignore",
 )
-LEFT_OUT = ("dvc_workshop/lab/", "dvc_workshop/emulator/", "dvc_workshop/utils/", "dvc_workshop/places.py")
+# (dvc_workshop/utils/ stays: the original handout's download script, whose commands work in a lab.)
+LEFT_OUT = ("dvc_workshop/lab/", "dvc_workshop/emulator/", "dvc_workshop/places.py")
 BLANK = f'raise NotImplementedError("{EXERCISE_FUNCTION}: the exercise of lab step 4 (README)")'
 OUTPUTS_BLOCK = "# Pipeline outputs"  # the end of the reference's .gitignore, which DVC writes in a lab
 THIS_LAPTOP = "\n# This laptop's: the workshop's environment (pipenv reads its path here)\n/.venv\n"

@@ -27,7 +27,6 @@ from dvc_workshop.data.digits import Digits
 from dvc_workshop.data.idx import IMAGES_MAGIC, LABELS_MAGIC, IdxError, check_pair, parse_idx
 from dvc_workshop.data.shards import write_images
 from dvc_workshop.data.sources import GCS_HELP, IDX_FILES, check_reachable, gcs_endpoint
-from dvc_workshop.places import RAW_BUCKET
 
 app = WorkshopApp()
 
@@ -67,7 +66,7 @@ def read_raw_bucket(bucket_name: str, prefix: str) -> dict[str, Digits]:
 def main(
     output_image_path: Annotated[Path, typer.Option(help="Folder to write the zip shards of PNGs into.")],
     output_df_path: Annotated[Path, typer.Option(help="Folder to write labels.csv into.")],
-    bucket: Annotated[str, typer.Option(help="The raw bucket.")] = RAW_BUCKET,
+    bucket: Annotated[str, typer.Option(help="The raw bucket.")] = "dvc-workshop-raw",  # the handout's
     prefix: Annotated[str, typer.Option(help="The folder of the IDX files in it.")] = "mnist",
 ) -> None:
     """Download raw MNIST from the raw bucket and write PNG images + their labels table."""

@@ -41,9 +41,7 @@ def check_ran(lab: Lab, name: str) -> None:
 
 def check_workspace(lab: Lab, name: str) -> None:
     """`dvc status` of one stage or .dvc file: nothing changed, every output here."""
-    if (
-        name in lab.stages and name in lab.locked
-    ):  # redefined since its last run: DVC has no hashes for its outputs
+    if name in lab.stages and name in lab.locked:  # redefined since it ran: dvc.lock has no hashes for it
         defined, ran = Stage.read(name, lab.stages[name]), lab.locked[name]
         ran_outs = {str(out.get("path")) for out in ran.get("outs", []) or [] if isinstance(out, dict)}
         if set(defined.outs) != ran_outs:
@@ -56,12 +54,13 @@ def check_workspace(lab: Lab, name: str) -> None:
     absent = sorted(path for path, state in changed_outs.items() if state in ("not in cache", "deleted"))
     if absent:
         uncached = [path for path in absent if changed_outs[path] == "not in cache"]
+        where = "not here" if any(not (lab.root / path).exists() for path in absent) else "not in your cache"
         if not uncached:
             raise Problem(f"{', '.join(absent)} of {name} are not here (your cache has them)", "dvc checkout")
-        if any(lab.cloud_status.get(path) == "deleted" for path in uncached):  # the remote has them
-            raise Problem(f"{', '.join(absent)} of {name} are not here (the remote has them)", "dvc pull")
+        if any(remote_has(lab, path) for path in uncached):
+            raise Problem(f"{', '.join(absent)} of {name} are {where} (the remote has them)", "dvc pull")
         if lab.is_teammate:
-            nowhere = [path for path in absent_outputs(lab) if lab.cloud_status.get(path) != "deleted"]
+            nowhere = [path for path in absent_outputs(lab) if not remote_has(lab, path)]
             owner = lab.owner
             there, back = shlex.quote(lab.relative(owner.root)), shlex.quote(owner.relative(lab.root))
             push = f"cd {there} && dvc push && cd {back}"
@@ -76,23 +75,29 @@ def check_workspace(lab: Lab, name: str) -> None:
             "dvc repro",
         )
     modified = sorted(path for path, state in changed_outs.items() if state == "modified")
+    record = name if name.endswith(".dvc") else "dvc.lock"  # where the outputs' hashes are
     if modified and changed_deps <= set(all_outputs(lab)):
         unsaved = [path for path in modified if not cached_here(lab, path)]
         if unsaved:
             raise Problem(
-                f"{', '.join(modified)} of {name} are not what dvc.lock records, and DVC never saved "
+                f"{', '.join(modified)} of {name} are not what {record} records, and DVC never saved "
                 f"{'these' if len(unsaved) > 1 else 'this'} (a run stopped half-way, or an edit?): "
-                "dvc checkout --force puts back what dvc.lock records",
+                f"dvc checkout --force puts back what {record} records",
                 f"dvc checkout --force {shlex.join(unsaved)}",
             )
         raise Problem(
-            f"{', '.join(modified)} of {name} are not the outputs dvc.lock records "
+            f"{', '.join(modified)} of {name} are not the outputs {record} records "
             "(a git checkout without dvc checkout?)",
             "dvc checkout",
         )
     if lab.workspace_status.get(name):
         changed = ", ".join(sorted(changed_deps)) or "its command"
         raise Problem(f"{name} changed since its last run ({changed})", "dvc repro")
+
+
+def remote_has(lab: Lab, path: str) -> bool:
+    """Whether the remote has an output the local cache lacks (`dvc status -c` lists a folder's files)."""
+    return any(state == "deleted" and overlaps(key, path) for key, state in lab.cloud_status.items())
 
 
 def cached_here(lab: Lab, path: str) -> bool:

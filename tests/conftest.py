@@ -10,6 +10,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -107,6 +109,44 @@ def idx_folder(tmp_path: Path) -> Path:
 
 def git(repo: Path, *args: str) -> str:
     return run(["git", *args], cwd=repo).stdout
+
+
+@contextmanager
+def sample_emulator(folder: Path) -> Iterator:  # Iterator[Emulator]
+    """fake-gcs-server on a free loopback port with the default room's buckets, the raw bucket
+    holding the MNIST sample as IDX files (what `pipenv run emulator` serves); stopped after."""
+    from dvc_workshop.emulator.server import Emulator, raw_mnist
+
+    from .test_remote import free_port
+
+    emulator = Emulator(folder / "buckets", free_port())
+    emulator.start()
+    try:
+        emulator.create_buckets()
+        emulator.upload_raw(
+            raw_mnist(None, REPO_ROOT / "sources/mnist-sample.yaml", REPO_ROOT / "params.yaml")
+        )
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+@contextmanager
+def lab_played_to(root: Path, step: int) -> Iterator[tuple[Path, dict[str, str]]]:
+    """A lab (root/my-lab) made by `workshop start` and played with `workshop solution` to the end
+    of `step`, against the sample emulator, and the environment of its attendee's shell."""
+    with sample_emulator(root) as emulator:
+        env = {**os.environ, **global_git_identity(root), **emulator.environment()}
+        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+        lab = root / "my-lab"
+        subprocess.run(
+            [*WORKSHOP, "start", str(lab)], cwd=REPO_ROOT, env=env, check=True, capture_output=True
+        )
+        for number in range(2, step + 1):
+            subprocess.run(
+                [*WORKSHOP, "solution", str(number)], cwd=lab, env=env, check=True, capture_output=True
+            )
+        yield lab, env
 
 
 def pipenv_env(home: Path) -> dict[str, str]:

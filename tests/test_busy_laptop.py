@@ -12,7 +12,6 @@ question at a time, in its own process, so it has no lock to lose to itself, and
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -22,10 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from dvc_workshop.emulator.server import Emulator, raw_mnist
-
-from .conftest import REPO_ROOT, WORKSHOP, global_git_identity
-from .test_remote import free_port
+from .conftest import WORKSHOP, lab_played_to
 
 pytestmark = pytest.mark.slow
 HOGS, BUSY_RUNS = 4, 2  # CPU-bound processes beside the check (with 0 it must pass too), checks beside them
@@ -36,25 +32,8 @@ VERDICT = re.compile(r"^(\s*\d+\s.*\s(done|not done|not checked)|\d+ of \d+ done
 @pytest.fixture(scope="module")
 def played(tmp_path_factory: pytest.TempPathFactory):
     """A lab at the end of step 4, its emulator running, and the environment of its shell."""
-    root = tmp_path_factory.mktemp("busy")
-    emulator = Emulator(root / "buckets", free_port())
-    emulator.start()
-    try:
-        emulator.create_buckets()
-        emulator.upload_raw(
-            raw_mnist(None, REPO_ROOT / "sources/mnist-sample.yaml", REPO_ROOT / "params.yaml")
-        )
-        env = {**os.environ, **global_git_identity(root), **emulator.environment()}
-        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
-        lab = root / "my-lab"
-        subprocess.run([*WORKSHOP, "start", str(lab)], cwd=REPO_ROOT, env=env, check=True,
-                       capture_output=True)  # fmt: skip
-        for step in range(2, 5):
-            subprocess.run([*WORKSHOP, "solution", str(step)], cwd=lab, env=env, check=True,
-                           capture_output=True)  # fmt: skip
-        yield lab, env
-    finally:
-        emulator.stop()
+    with lab_played_to(tmp_path_factory.mktemp("busy"), 4) as played_lab:
+        yield played_lab
 
 
 def check(lab: Path, env: dict[str, str]) -> tuple[list[str], str, float]:

@@ -14,16 +14,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from dvc_workshop.emulator.server import Emulator, raw_mnist
-
-from .conftest import REPO_ROOT, WORKSHOP, global_git_identity
+from .conftest import WORKSHOP, lab_played_to
 from .test_remote import free_port
 
 pytestmark = pytest.mark.slow
@@ -133,19 +130,8 @@ def snapshot(lab: Path) -> tuple[str, dict[str, str]]:
 def played(tmp_path_factory: pytest.TempPathFactory):
     """A lab at the end of step 4, its emulator running, and the environment of its shell."""
     root = tmp_path_factory.mktemp("corpus")
-    emulator = Emulator(root / "buckets", free_port())
-    emulator.start()
-    emulator.create_buckets()
-    emulator.upload_raw(raw_mnist(None, REPO_ROOT / "sources/mnist-sample.yaml", REPO_ROOT / "params.yaml"))
-    env = {**os.environ, **global_git_identity(root), **emulator.environment()}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
-    lab_command = WORKSHOP
-    subprocess.run([*lab_command, "start", str(root / "my-lab")], cwd=REPO_ROOT, env=env, check=True)
-    for step in range(2, 5):
-        subprocess.run([*lab_command, "solution", str(step)], cwd=root / "my-lab", env=env, check=True,
-                       capture_output=True)  # fmt: skip
-    yield root, env
-    emulator.stop()
+    with lab_played_to(root, 4) as (_, env):
+        yield root, env
 
 
 @pytest.mark.parametrize("case", CORPUS)

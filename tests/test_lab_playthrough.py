@@ -12,12 +12,11 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from dvc_workshop.emulator.server import Emulator, raw_mnist
+from dvc_workshop.emulator.server import Emulator
 from dvc_workshop.lab.repo.solution import lab_blocks
 from dvc_workshop.lab.steps.registry import STEPS as REGISTRY
 
-from .conftest import REPO_ROOT, copy_repo, pipenv_env
-from .test_remote import free_port
+from .conftest import REPO_ROOT, copy_repo, pipenv_env, sample_emulator
 
 README = REPO_ROOT / "README.md"
 STEPS = len(REGISTRY)
@@ -65,16 +64,8 @@ def assert_names(lab: Path, env: dict[str, str], step: int, message: str) -> Non
 
 
 def test_the_whole_lab_with_a_mistake_per_step(tmp_path: Path) -> None:
-    emulator = Emulator(tmp_path / "buckets", free_port())
-    emulator.start()
-    try:
-        emulator.create_buckets()
-        emulator.upload_raw(
-            raw_mnist(None, REPO_ROOT / "sources/mnist-sample.yaml", REPO_ROOT / "params.yaml")
-        )
+    with sample_emulator(tmp_path) as emulator:
         play(tmp_path, attendee_env(tmp_path / "home", emulator))
-    finally:
-        emulator.stop()
 
 
 def play(tmp_path: Path, env: dict[str, str]) -> None:

@@ -20,10 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from dvc_workshop.emulator.server import Emulator, raw_mnist
-
-from .conftest import REPO_ROOT, WORKSHOP
-from .test_remote import free_port
+from .conftest import WORKSHOP, sample_emulator
 
 pytestmark = pytest.mark.slow
 LAB = "finn-lab"
@@ -169,31 +166,27 @@ def check(lab: Path, env: dict[str, str], step: int) -> tuple[bool, str]:
 def snapshots(tmp_path_factory: pytest.TempPathFactory):
     """finn's lab after each step (0: just made), and the environment of finn's shell."""
     root = tmp_path_factory.mktemp("mistakes")
-    emulator = Emulator(root / "buckets", free_port())
-    emulator.start()
-    emulator.create_buckets()
-    emulator.upload_raw(raw_mnist(None, REPO_ROOT / "sources/mnist-sample.yaml", REPO_ROOT / "params.yaml"))
-    home = root / "home"
-    home.mkdir()
-    (home / ".gitconfig").write_text("[user]\n\tname = Finn Example\n\temail = finn@example.com\n")
-    env = {**os.environ, "HOME": str(home), **emulator.environment()}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
-    for variable in ("GIT_CONFIG_GLOBAL", "PIPENV_ACTIVE"):
-        env.pop(variable, None)
-    play = root / "play"
-    play.mkdir()
-    started = subprocess.run([*WORKSHOP, "start", LAB], cwd=play, env=env, capture_output=True, text=True)
-    assert "your name in it: finn" in started.stdout, started.stdout + started.stderr
-    for step in range(0, 10):
-        if step >= 2:
-            solved = subprocess.run([*WORKSHOP, "solution", str(step)], cwd=play / LAB, env=env, capture_output=True,
-                                    text=True)  # fmt: skip
-            assert solved.returncode == 0, solved.stdout[-3000:] + solved.stderr[-3000:]
-        for folder in FOLDERS:
-            if (play / folder).exists():
-                shutil.copytree(play / folder, root / f"after-{step}" / folder, symlinks=True)
-    yield root, env
-    emulator.stop()
+    with sample_emulator(root) as emulator:
+        home = root / "home"
+        home.mkdir()
+        (home / ".gitconfig").write_text("[user]\n\tname = Finn Example\n\temail = finn@example.com\n")
+        env = {**os.environ, "HOME": str(home), **emulator.environment()}
+        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+        for variable in ("GIT_CONFIG_GLOBAL", "PIPENV_ACTIVE"):
+            env.pop(variable, None)
+        play = root / "play"
+        play.mkdir()
+        started = subprocess.run([*WORKSHOP, "start", LAB], cwd=play, env=env, capture_output=True, text=True)
+        assert "your name in it: finn" in started.stdout, started.stdout + started.stderr
+        for step in range(0, 10):
+            if step >= 2:
+                solved = subprocess.run([*WORKSHOP, "solution", str(step)], cwd=play / LAB, env=env, capture_output=True,
+                                        text=True)  # fmt: skip
+                assert solved.returncode == 0, solved.stdout[-3000:] + solved.stderr[-3000:]
+            for folder in FOLDERS:
+                if (play / folder).exists():
+                    shutil.copytree(play / folder, root / f"after-{step}" / folder, symlinks=True)
+        yield root, env
 
 
 def lab_at(root: Path, step: int, case: str) -> Path:

@@ -164,7 +164,11 @@ def test_thirty_attendees_at_their_steps(room) -> None:
         "--window-size=1600,1000", page.as_uri()], root, env)  # fmt: skip
     assert screenshot.stat().st_size > 10_000
 
-    # eve plays on to the end of step 9, on her own folder of the room's cache bucket.
+    # eve plays on to the end of step 9, on her own folder of the room's cache bucket, once her
+    # workspace is back from the experiment above (as the README's step 9 puts it back).
+    verdict = sh([*LAB, "check"], eve, env, ok=(1,))
+    assert "Step 5: the workspace holds experiment one-epoch's results" in verdict, verdict
+    sh(["bash", "-c", verdict.split("\nHint: ", 1)[1].strip()], eve, env)
     for step in range(6, 10):
         sh([*LAB, "solution", str(step)], eve, env)
     assert f"url = {CACHE}/eve" in (eve / ".dvc/config").read_text()

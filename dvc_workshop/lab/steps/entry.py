@@ -20,7 +20,7 @@ from dvc_workshop.lab.steps.data_state import (
     check_ran,
     check_workspace,
 )
-from dvc_workshop.lab.steps.stage_target import OUTPUT_FLAGS, check_definition, target
+from dvc_workshop.lab.steps.stage_target import OUTPUT_FLAGS, check_definition, command_words, target
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def stage_hints(names: tuple[str, ...]) -> Callable[[Lab, Problem | None], list[
             want = target(lab, name)
             if name in lab.stages and problem and f"stage {name}" not in problem.what:
                 continue
-            module = want.command.split()[2] if want.command.startswith("python -m") else want.command
+            module = command_words(want.command)[0][-1]  # python -m MODULE
             found += [
                 f"stage {name} runs: {want.command} (python -m {module} --help lists its options)",
                 f"its inputs (-d): {' '.join(want.deps)}; a folder stands for every file in it",

@@ -12,7 +12,7 @@ import os
 import reprlib
 import shutil
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,7 @@ class WorkshopApp(typer.Typer):
         return super().command(*args, **kwargs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        stand_in_storage(os.environ)
         verbose = VERBOSE in sys.argv[1:]
         if verbose:
             sys.argv.remove(VERBOSE)
@@ -56,6 +57,20 @@ class WorkshopApp(typer.Typer):
                 raise
             typer.echo(f"error: {one_line(error)}", err=True)
             sys.exit(self.error_status)
+
+
+# What gcsfs needs on any stand-in for GCS (the emulator, a venue's, fake-gcs-server by hand): no
+# credentials (else pages of "default credentials were not found"), and no probe of each bucket
+# over gRPC, which a stand-in does not speak (else a stall and "Could not determine bucket type").
+STAND_IN_SETTINGS = {"FSSPEC_GS_TOKEN": "anon", "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false"}
+
+
+def stand_in_storage(environ: MutableMapping[str, str]) -> None:
+    """Whatever sets STORAGE_EMULATOR_HOST, the settings it needs come with it (for DVC and the
+    stages this process runs, too); a value set by hand is kept."""
+    if environ.get("STORAGE_EMULATOR_HOST"):
+        for name, value in STAND_IN_SETTINGS.items():
+            environ.setdefault(name, value)
 
 
 def one_line(error: BaseException) -> str:

@@ -8,6 +8,7 @@ with one thing broken at a time; the room's lines run against the emulator on a 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -20,7 +21,7 @@ import pytest
 from dvc_workshop.cli import WorkshopError
 from dvc_workshop.emulator.server import Emulator, check_port_free
 
-from .conftest import REPO_ROOT, WORKSHOP, global_git_identity, pipenv_env, run
+from .conftest import REPO_ROOT, WORKSHOP, copy_repo, global_git_identity, pipenv_env, run
 from .test_remote import free_port
 
 ITEMS = [
@@ -28,6 +29,9 @@ ITEMS = [
     "pipenv",
     "git",
     "git identity",
+    "line endings",
+    "long paths",
+    "pager",
     "disk",
     "environment",
     "tensorflow",
@@ -68,7 +72,9 @@ def doctor(tmp_path: Path, *args: str, **env: str) -> tuple[subprocess.Completed
     assert "Traceback" not in result.stderr and "\033[" not in result.stdout, (
         result.stderr
     )  # no colour in a pipe
-    *items, summary = result.stdout.splitlines()
+    *items, summary = [
+        line for line in result.stdout.splitlines() if not line.startswith(("The room", "(The room"))
+    ]
     reds = sum(line.startswith("FAIL") for line in items)
     assert summary.startswith(
         f"{reds} of {len(items)} items need a fix" if reds else f"All {len(items)} items ok"
@@ -99,6 +105,8 @@ def test_this_laptop_is_ready(tmp_path: Path) -> None:
         and "locked packages at their versions" in lines["environment"]
     )
     assert " imports in " in lines["tensorflow"]
+    if sys.platform != "win32":
+        assert lines["long paths"] == "ok not Windows: no limit"
     print(result.stdout)  # what this machine has, for `pytest -s`
 
 
@@ -112,6 +120,76 @@ def test_no_git_identity_is_named_with_a_fix_that_works_as_printed(tmp_path: Pat
     assert found == "FAIL git has no user.name and no user.email (put your own in the fix)"
     run(["bash", "-c", fix], cwd=tmp_path, GIT_CONFIG_GLOBAL=str(empty))
     assert "Ada Attendee" in empty.read_text() and "ada@example.com" in empty.read_text()
+
+
+def test_autocrlf_true_is_named_with_a_fix_that_works_as_printed(tmp_path: Path) -> None:
+    home = tmp_path / "home"  # Git for Windows' default, in the global config of this laptop's home
+    home.mkdir()
+    gitconfig = home / ".gitconfig"
+    gitconfig.write_text(
+        "[user]\n\tname = Ada Attendee\n\temail = ada@example.com\n[core]\n\tautocrlf = true\n"
+    )
+    result, lines = doctor(tmp_path, GIT_CONFIG_GLOBAL=str(gitconfig))
+    assert result.returncode == 1
+    assert_green_but(lines, "line endings")
+    found, fix = lines["line endings"].split("; fix: ")
+    assert found.startswith("FAIL core.autocrlf=true (global config): ") and "dvc.lock" in found
+    assert fix == "git config --global core.autocrlf input"
+    run(["bash", "-c", fix], cwd=tmp_path, HOME=str(home), GIT_CONFIG_GLOBAL=str(gitconfig))
+    _, lines = doctor(tmp_path, GIT_CONFIG_GLOBAL=str(gitconfig))
+    assert_green_but(lines)
+    assert lines["line endings"].startswith("ok core.autocrlf is input")
+
+
+def path_without(program: str, path: str, folder: Path) -> str:
+    """`path` with each folder that holds `program` replaced by links to all its other files."""
+    folders = []
+    for number, entry in enumerate(path.split(os.pathsep)):
+        if not (Path(entry) / program).exists():
+            folders.append(entry)
+            continue
+        shadow = folder / f"path-{number}"
+        shadow.mkdir(parents=True)
+        for item in os.scandir(entry):
+            if item.name != program:
+                (shadow / item.name).symlink_to(item.path)
+        folders.append(str(shadow))
+    return os.pathsep.join(folders)
+
+
+def test_no_pager_is_named_with_a_fix_that_works_as_printed(tmp_path: Path) -> None:
+    (tmp_path / "home").mkdir()
+    path = path_without("less", pipenv_env(tmp_path / "home")["PATH"], tmp_path / "bin")
+    no_pager = {"PATH": path, "DVC_PAGER": "", "PAGER": ""}  # empty: unset, for DVC as for the doctor
+    result, lines = doctor(tmp_path, **no_pager)
+    assert result.returncode == 1
+    assert_green_but(lines, "pager")
+    found, fix = lines["pager"].split("; fix: ", 1)
+    assert found == (
+        "FAIL no DVC_PAGER, no PAGER, no less on PATH: dvc exp show and dvc dag print unpaged, with a warning"
+    )
+    variable, value = re.search(r"export (DVC_PAGER)=(\S+)", fix).groups()
+    _, lines = doctor(tmp_path, **{**no_pager, variable: value})
+    assert_green_but(lines)
+    assert lines["pager"].startswith(f"ok dvc exp show and dvc dag page through DVC_PAGER={value} (")
+
+
+def test_gitattributes_keeps_a_windows_checkout_lf(tmp_path: Path) -> None:
+    """Git for Windows' core.autocrlf=true checks text out with CRLF (so DVC's hashes would differ
+    from dvc.lock's); the repository's .gitattributes keeps its files LF there."""
+    files = ["dvc.yaml", "params.yaml", "dvc_workshop/pipeline/train.py"]
+    plain = tmp_path / "plain"  # the contrast: the same file, no .gitattributes
+    plain.mkdir()
+    (plain / "dvc.yaml").write_bytes((REPO_ROOT / "dvc.yaml").read_bytes())
+    identity = global_git_identity(tmp_path)
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "no attributes"]):
+        run(["git", *args], cwd=plain, **identity)
+    for source, names, eol in ((plain, files[:1], "w/crlf"), (copy_repo(tmp_path / "repo"), files, "w/lf")):
+        clone = tmp_path / f"{source.name}-on-windows"
+        run(["git", "clone", "-q", "--config", "core.autocrlf=true", str(source), str(clone)], cwd=tmp_path)
+        listed = run(["git", "ls-files", "--eol", *names], cwd=clone).stdout.splitlines()
+        assert {line.split("\t")[1]: line.split()[1] for line in listed} == dict.fromkeys(names, eol)
+        assert all((b"\r\n" in (clone / name).read_bytes()) == (eol == "w/crlf") for name in names)
 
 
 def test_port_4443_taken_is_named(tmp_path: Path) -> None:
@@ -134,8 +212,39 @@ def test_a_bucket_with_no_room_is_named_with_the_facilitators_fix(tmp_path: Path
     assert_green_but(lines, "room gs://r-empty-cache")
     assert lines["room gs://r-empty-cache"] == (
         "FAIL gs://r-empty-cache holds no room: the facilitator makes it with "
-        "workshop room create gs://<raw-bucket> gs://r-empty-cache"
+        "workshop room create RAW gs://r-empty-cache (the emulator's own room: pipenv run emulator makes it)"
     )
+
+
+def test_each_room_failure_points_at_its_own_fix(tmp_path: Path, emulator: Emulator) -> None:
+    """No bucket, no storage API at that address, nothing listening: three reasons, three fixes."""
+    room = [*WORKSHOP, "room", "show", "gs://r-no-such-cache"]
+    shown = run(room, cwd=REPO_ROOT, check=False, **emulator.environment())
+    assert shown.stderr == (
+        f"error: there is no bucket gs://r-no-such-cache at {emulator.url} "
+        "(is that the name your facilitator gave?)\n"
+    ), shown.stderr
+    server = [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port := free_port())]
+    web = subprocess.Popen(server, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(50):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        elsewhere = run(room, cwd=REPO_ROOT, check=False, STORAGE_EMULATOR_HOST=f"http://127.0.0.1:{port}")
+    finally:
+        web.terminate()
+        web.wait()
+    assert (
+        f"http://127.0.0.1:{port} is not a storage API (it answers 404 to GCS requests)" in elsewhere.stderr
+    )
+    refused = run(room, cwd=REPO_ROOT, check=False, STORAGE_EMULATOR_HOST=f"http://127.0.0.1:{port}")
+    assert f"nothing answers at http://127.0.0.1:{port} (connection refused)" in refused.stderr, (
+        refused.stderr
+    )
+    for result in (shown, elsewhere, refused):
+        assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
 
 
 def test_a_room_made_by_room_create_is_reachable(tmp_path: Path, emulator: Emulator) -> None:
@@ -153,7 +262,31 @@ def test_a_room_made_by_room_create_is_reachable(tmp_path: Path, emulator: Emula
     assert_green_but(lines)
     assert list(lines)[len(ITEMS) :] == ["room gs://r-test-cache", "raw bucket", "cache bucket"]
     assert lines["raw bucket"] == "ok reads the four MNIST files in gs://r-test-raw/mnist"
-    assert lines["cache bucket"].startswith("ok writes and deletes gs://r-test-cache/.workshop-room/doctor/")
-    left = emulator.client().list_blobs("r-test-cache", prefix=".workshop-room/doctor/")
+    assert lines["cache bucket"].startswith(
+        "ok writes and deletes gs://r-test-cache/.workshop-room/doctor-probe-"
+    )
+    left = emulator.client().list_blobs("r-test-cache", prefix=".workshop-room/doctor")
     assert not list(left), "the doctor's probe is deleted"
     print(result.stdout)
+
+
+def test_the_room_sees_whose_laptop_is_ready(tmp_path: Path, emulator: Emulator) -> None:
+    if port_taken():
+        pytest.skip("port 4443 is taken here (another emulator): no laptop here can be all green")
+    create = [*WORKSHOP, "room", "create", "gs://r-day-raw", "gs://r-day-cache", "--expect", "ada,ben,cy"]
+    run(create, cwd=REPO_ROOT, **emulator.environment())
+    result, _ = doctor(tmp_path, "--room", "gs://r-day-cache", "--name", "ada", **emulator.environment())
+    assert "\nThe room gs://r-day-cache has your result, as ada.\nAll 15 items ok" in result.stdout, (
+        result.stdout
+    )
+    crlf = tmp_path / "crlf.gitconfig"  # ben's laptop: Git for Windows' default line endings
+    crlf.write_text("[user]\n\tname = Ben\n\temail = ben@example.com\n[core]\n\tautocrlf = true\n")
+    doctor(tmp_path, "--room", "gs://r-day-cache", "--name", "ben", GIT_CONFIG_GLOBAL=str(crlf),
+           **emulator.environment())  # fmt: skip
+    shown = run(
+        [*WORKSHOP, "room", "show", "gs://r-day-cache"], cwd=REPO_ROOT, **emulator.environment()
+    ).stdout
+    assert "  ready (1): ada\n" in shown and "  not run (1): cy" in shown, shown
+    assert re.search(r"^  not ready \(1\): ben \(line endings: core.autocrlf=true", shown, re.M), shown
+    alone = run([*WORKSHOP, "doctor", "--name", "ada"], cwd=REPO_ROOT, check=False)
+    assert alone.returncode == 2 and alone.stderr.startswith("error: --name tells a room your result"), alone

@@ -1,12 +1,16 @@
-"""A room of 30 on buckets of the facilitator's own names, against the emulator on 127.0.0.1.
+"""Rooms on a venue's network: the emulator served on 127.0.0.2 (standing for the facilitator's
+LAN address) by its own command, as `pipenv run emulator --host` runs it, with its default room and
+rooms of the facilitator's own bucket names beside it.
 
-eve's lab (in a folder named dvc-lab, not the README's my-lab) is played through `workshop
-solution` to step 5, copied after each step; the copies join the room under other names, so 30
-attendees stand at steps 1 to 5, each checked once, and a copy still pushing to eve's folder is
-told so. `room show --json` must give each one's steps exactly, the page must show them in a
-real browser, and the room's records must not disturb DVC: a fresh clone pulls the same bytes,
-and `dvc gc -c` leaves the records alone. Then eve plays on to step 9, on her own remote folder
-(tests/test_mistakes.py plays finn's, outside a room).
+`room create` keeps what a room holds (the full MNIST, the room's record) unless told to replace
+it; a name is one attendee's (a second lab is refused, the same person takes it back with
+--rejoin, `room remove` takes records out). Then a room of 30: eve's lab (in a folder named
+dvc-lab, not the README's my-lab) is played through `workshop solution` to step 5, copied after
+each step; the copies join under other names, so 30 attendees stand at steps 1 to 5, each checked
+once, and a copy still pushing to eve's folder is told so. `room show --json` must give each
+one's steps exactly, the page must show them in a real browser, and the room's records must not
+disturb DVC. finn, with a workshop clone of his own pointed at the venue's emulator (`room use`),
+plays to step 5 beside eve. The page's layout for 3 and 100 attendees is checked in the browser.
 """
 
 from __future__ import annotations
@@ -14,20 +18,27 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import signal
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from dvc_workshop.data.sources import IDX_FILES
-from dvc_workshop.emulator.server import Emulator
-from dvc_workshop.lab.room.records import RAW_FILES
+from dvc_workshop.emulator.settings import written_settings
+from dvc_workshop.lab.room.create import RAW_FILES
+from dvc_workshop.lab.room.page import page
+from dvc_workshop.lab.steps.registry import STEPS
+from dvc_workshop.places import CACHE_URL
 
-from .conftest import WORKSHOP, copy_repo, digests, pipenv_env
+from .clones import copy_repo
+from .conftest import SHARED_MNIST, WORKSHOP, digests, pipenv_env
 from .test_remote import free_port
 
 RAW, CACHE = "gs://acme-mnist-raw", "gs://acme-dvc-cache"
+VENUE = "127.0.0.2"  # stands for the facilitator's address on the venue's network
 LAB = WORKSHOP
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
@@ -40,46 +51,112 @@ def sh(args: list[str], cwd: Path, env: dict[str, str], ok: tuple[int, ...] = (0
     return output
 
 
+def attendee_home(root: Path, name: str) -> dict[str, str]:
+    home = root / f"home-{name}"
+    home.mkdir()
+    (home / ".gitconfig").write_text(
+        f"[user]\n\tname = {name.title()} Example\n\temail = {name}@example.com\n"
+    )
+    return pipenv_env(home)
+
+
 @pytest.fixture(scope="module")
 def room(tmp_path_factory: pytest.TempPathFactory):
-    """The emulator with the room's buckets, the facilitator's clone, and the attendees' env."""
+    """The facilitator's clone, its emulator serving the venue's network (the CLI, as typed), and
+    an attendee's environment pointed at it (what `.env` gives `pipenv run`)."""
     root = tmp_path_factory.mktemp("room")
-    emulator = Emulator(root / "buckets", free_port())
-    emulator.start()
-    home = root / "home"
-    home.mkdir()
-    (home / ".gitconfig").write_text("[user]\n\tname = Eve Example\n\temail = eve@example.com\n")
-    env = {**pipenv_env(home), **emulator.environment()}
     reference = copy_repo(root / "dvc-workshop")
+    env = attendee_home(root, "eve")
+    port = free_port()
+    command = [sys.executable, "-m", "dvc_workshop.emulator", "--host", VENUE, "--port", str(port),
+               "--data-dir", str(root / "buckets")]  # fmt: skip
+    output = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT, "text": True}
+    server = subprocess.Popen(command, cwd=reference, env=env, **output)
+    said = []
+    for line in server.stdout:
+        said.append(line)
+        if line.startswith("Leave this terminal open") or server.poll() is not None:
+            break
+    printed = "".join(said)
+    assert f"GCS emulator on http://{VENUE}:{port}" in printed, printed
     try:
-        yield root, reference, env, emulator
+        yield root, reference, {**env, **written_settings(reference)}, printed, f"http://{VENUE}:{port}"
     finally:
-        emulator.stop()
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+    assert not written_settings(reference), "stopped, the emulator takes its settings back"
 
 
-def test_room_create_is_idempotent_and_refuses_bad_names(room) -> None:
-    root, reference, env, _ = room
-    assert tuple(name for pair in IDX_FILES.values() for name in pair) == RAW_FILES  # room.py's copy
-    made = sh([*LAB, "room", "create", RAW, CACHE], reference, env)
-    assert "MD5 verified; 4 uploaded, 0 there already" in made, made
-    assert f"pipenv run workshop start ../my-lab --room {CACHE} --name <their-name>" in made
+def test_the_venue_emulator_says_what_to_send(room) -> None:
+    _, reference, env, printed, url = room
+    assert "Anyone who reaches 127.0.0.2 can read and write these buckets, with no account" in printed
+    assert f"  pipenv run workshop room use {url}\n" in printed, printed
+    assert f"  pipenv run workshop start ../my-lab --room {CACHE_URL} --name NAME\n" in printed
+    assert "pipenv sync && pipenv run dvc repro" in printed and "git clone " in printed
+    shown = sh([*LAB, "room", "show", CACHE_URL], reference, env)  # the default room exists at once
+    assert f"Room {CACHE_URL}: 0 attendees" in shown, shown
+
+
+def test_room_create_keeps_what_it_holds(room) -> None:
+    root, reference, env, _, _ = room
+    raw, cache = "gs://acme-full-raw", "gs://acme-full-cache"
+    assert tuple(name for pair in IDX_FILES.values() for name in pair) == RAW_FILES  # create.py's copy
+    made = sh([*LAB, "room", "create", raw, cache, "--expect", "ada,ben"], reference, env)
+    assert "(sample), MD5 verified; 4 uploaded, 0 there already" in made, made
+    assert "git clone " in made and "pipenv sync && pipenv run dvc repro" in made  # what to send
+    assert f"pipenv run workshop start ../my-lab --room {cache} --name NAME" in made
     assert "--role=roles/storage.objectViewer" in made and "--role=roles/storage.objectAdmin" in made
-    again = sh([*LAB, "room", "create", RAW, CACHE], reference, env)
-    assert "0 uploaded, 4 there already" in again and "exists" in again, again
-    bad = sh([*LAB, "room", "create", "gs://Bad_Name!", CACHE], reference, env, ok=(2,))
+    again = sh([*LAB, "room", "create", raw, cache], reference, env)
+    assert "0 uploaded, 4 there already" in again and "room.json: unchanged" in again, again
+    bad = sh([*LAB, "room", "create", "gs://Bad_Name!", cache], reference, env, ok=(2,))
     assert bad.startswith("error: gs://Bad_Name! is not a bucket URL"), bad
-    missing = sh(
-        [*LAB, "start", str(root / "x"), "--room", "gs://no-such-room", "--name", "ada"],
-        reference,
-        env,
-        ok=(2,),
-    )
-    assert missing.startswith("error: gs://no-such-room holds no room"), missing
+    other = sh([*LAB, "room", "create", "gs://acme-other-raw", cache], reference, env, ok=(2,))
+    assert other.startswith(
+        f"error: {cache} is the room of {raw}, not gs://acme-other-raw: nothing changed"
+    ), other
+    start = [*LAB, "start", str(root / "x"), "--room", "gs://no-such-room", "--name", "ada"]
+    missing = sh(start, reference, env, ok=(2,))
+    assert missing.startswith("error: there is no bucket gs://no-such-room at http://127.0.0.2:"), missing
     assert not (root / "x").exists()
+    if not SHARED_MNIST.is_dir():
+        pytest.skip(f"the full MNIST is not at {SHARED_MNIST}: its part of the test needs it")
+    full = ["--mnist", str(SHARED_MNIST)]
+    refused = sh([*LAB, "room", "create", raw, cache, *full], reference, env, ok=(2,))
+    assert "unlike the files of --mnist: nothing replaced; add --replace" in refused, refused
+    replaced = sh([*LAB, "room", "create", raw, cache, *full, "--replace"], reference, env)
+    assert "(full), MD5 verified; 4 replaced or added, 0 there already" in replaced, replaced
+    kept = sh([*LAB, "room", "create", raw, cache], reference, env)  # the docs' rehearsal line, again
+    assert "(full (kept: without --mnist nothing is replaced)), MD5 verified; 0 uploaded" in kept, kept
+    shown = sh([*LAB, "room", "show", cache], reference, env)
+    assert "not run (2): ada, ben" in shown, shown
+
+
+def test_one_name_one_attendee(room) -> None:
+    root, reference, env, _, _ = room
+    sh([*LAB, "room", "create", RAW, CACHE], reference, env)
+    first, second = root / "ana" / "lab", root / "ana" / "new-laptop-lab"
+    sh([*LAB, "start", str(first), "--room", CACHE, "--name", "ana"], reference, env)
+    taken = sh([*LAB, "start", str(second), "--room", CACHE, "--name", "ana"], reference, env, ok=(2,))
+    assert taken.startswith(f"error: ana is already in room {CACHE} (another lab, last checked "), taken
+    assert taken.rstrip().endswith("add --rejoin") and len(taken.strip().splitlines()) == 1, taken
+    assert not second.exists()
+    sh([*LAB, "start", str(second), "--room", CACHE, "--name", "ana", "--rejoin"], reference, env)
+    sh([*LAB, "check"], second, env, ok=(1,))
+    old = sh([*LAB, "check"], first, env, ok=(1,))
+    assert (
+        f"another lab holds the name ana there. If ana is you: workshop room join {CACHE} --name ana --rejoin"
+        in old
+    )
+    records = json.loads(sh([*LAB, "room", "show", CACHE, "--json"], reference, env))
+    assert [a["name"] for a in records] == ["ana"] and "lab" not in records[0], records
+    removed = sh([*LAB, "room", "remove", CACHE, "ana", "ghost"], reference, env, ok=(1,))
+    assert "ana: removed from the room (1 records); their DVC remote" in removed, removed
+    assert f"ghost: not in room {CACHE} (nothing removed)" in removed, removed
+    assert json.loads(sh([*LAB, "room", "show", CACHE, "--json"], reference, env)) == []
 
 
 def test_thirty_attendees_at_their_steps(room) -> None:
-    root, reference, env, emulator = room
+    root, reference, env, _, url = room
     sh([*LAB, "room", "create", RAW, CACHE], reference, env)
     eve = root / "eve" / "dvc-lab"
     started = sh([*LAB, "start", str(eve), "--room", CACHE, "--name", "eve"], reference, env)
@@ -174,5 +251,76 @@ def test_thirty_attendees_at_their_steps(room) -> None:
     assert f"url = {CACHE}/eve" in (eve / ".dvc/config").read_text()
     records = {a["name"]: a for a in json.loads(sh([*LAB, "room", "show", CACHE, "--json"], reference, env))}
     assert records["eve"]["steps_done"] == list(range(1, 10)) and records["eve"]["step"] == 10, records["eve"]
-    folders = {path.rsplit("/", 1)[-1] for path in emulator.filesystem().ls(CACHE.removeprefix("gs://"))}
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    venue = storage.Client("x", AnonymousCredentials(), client_options={"api_endpoint": url})
+    listed = venue.list_blobs(CACHE.removeprefix("gs://"), delimiter="/")
+    list(listed)  # the listing's folders come with its last page
+    folders = {prefix.rstrip("/") for prefix in listed.prefixes}
     assert "eve" in folders and "ada" not in folders, folders  # every push went to eve's own folder
+
+
+def test_a_second_attendee_with_a_clone_of_her_own(room) -> None:
+    """finn's workshop clone is pointed at the venue's emulator by `room use` (what his `.env`
+    then gives `pipenv run`); his lab joins the room eve is in, and both are at step 5 or beyond."""
+    root, _, _, _, url = room
+    env = attendee_home(root, "finn")
+    env.pop("STORAGE_EMULATOR_HOST", None)
+    refused = sh([*LAB, "room", "use", f"http://{VENUE}:{free_port()}"], root, env, ok=(2,))
+    assert "(connection refused: is the emulator running there?)" in refused, refused
+    clone = copy_repo(root / "finn-workshop", git_identity=False)
+    workshop = [sys.executable, "-m", "dvc_workshop.lab"]  # the clone's own tool (cwd first on sys.path)
+    used = sh([*workshop, "room", "use", url], clone, env)
+    assert f"Next: pipenv run workshop start ../my-lab --room {CACHE_URL} --name finn" in used, used
+    env = {**env, **written_settings(clone)}  # what `pipenv run` and `pipenv shell` read from .env
+    sh([*workshop, "start", "../finn-lab", "--room", CACHE, "--name", "finn"], clone, env)
+    lab = root / "finn-lab"
+    for step in range(2, 6):
+        sh([*LAB, "solution", str(step)], lab, env)
+    sh([*LAB, "check", "5"], lab, env)
+    records = {a["name"]: a for a in json.loads(sh([*LAB, "room", "show", CACHE, "--json"], root, env))}
+    for name in ("eve", "finn"):
+        assert set(records[name]["steps_done"]) >= {1, 2, 3, 4, 5}, records[name]
+    sh([*workshop, "room", "use", "--off"], clone, env)
+    assert not written_settings(clone)
+
+
+def layout(page_file: Path) -> dict[str, str]:
+    """The page as a 1400x900 screen shows it: its own count of tiles off the screen and of a cut
+    side panel (the page's script measures them), and its text."""
+    dom = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1400,900", "--dump-dom",
+         page_file.as_uri()], capture_output=True, text=True, timeout=120,
+    ).stdout  # fmt: skip
+    body = re.search(r"<body ([^>]*)>", dom)
+    assert body, dom[:500]
+    return {**dict(re.findall(r'data-(\w+)="([^"]*)"', body.group(1))), "text": re.sub(r"<[^>]+>", " ", dom)}
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium here for the page (apt install chromium)")
+@pytest.mark.parametrize("count", [3, 100])
+def test_the_page_fits_one_screen(tmp_path: Path, count: int) -> None:
+    now = datetime.now(timezone.utc)
+    attendees = [
+        {"name": f"attendee-{n:03}", "steps_done": list(range(1, n % 10 + 1)), "step": n % 10 + 1,
+         "since": (now - timedelta(minutes=n % 30)).isoformat(), "repeats": n % 7, "updated": now.isoformat(),
+         "problem": f"the stage train has no -p train (its parameters): dvc stage add -f -n train ... ({n})"}
+        for n in range(count)
+    ]  # fmt: skip
+    page_file = tmp_path / "room.html"
+    page_file.write_text(
+        page(CACHE, attendees, [{"name": "attendee-000", "ok": True}], {"expected": ["zed"]})
+    )
+    seen = layout(page_file)
+    assert seen["offscreen"] == "0" and seen["cut"] == "0", (
+        f"{count} attendees: {seen['offscreen']} tiles off"
+    )
+    for step in STEPS:  # whole titles, with the count on each
+        assert step.title in seen["text"], step.title
+    assert "red: 20 min or more on a step, or 5 checks in a row failing on one problem" in seen["text"]
+    assert "Most common problems now" in seen["text"] and "ready (1): attendee-000" in seen["text"]
+    assert f"not run ({count}): attendee-001, attendee-002, " in seen["text"], seen["text"][-2000:]
+    assert "zed" in seen["text"] if count == 3 else "and 88 more (room show lists them)" in seen["text"]
+    page_file.write_text(page_file.read_text().replace(".tile {", ".tile { min-height: 2000px;"))
+    assert layout(page_file)["offscreen"] != "0", "the page's own check sees tiles off the screen"

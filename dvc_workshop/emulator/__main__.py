@@ -8,6 +8,7 @@ into the raw bucket and points the project at it, so `dvc push`, `dvc pull`, `dv
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 from pathlib import Path
 from typing import Annotated
@@ -15,11 +16,13 @@ from typing import Annotated
 import typer
 
 from dvc_workshop.cli import WorkshopApp, WorkshopError
-from dvc_workshop.data.sources import IDX_FILES
-from dvc_workshop.emulator.server import Emulator, raw_mnist
+from dvc_workshop.emulator.server import Emulator, raw_mnist, raw_objects
 from dvc_workshop.emulator.settings import answers, configure_project, written_settings
-from dvc_workshop.places import CACHE_BUCKET, EMULATOR_PORT, RAW_BUCKET, RAW_PREFIX
+from dvc_workshop.lab.room.create import create_room
+from dvc_workshop.lab.room.handout import send
+from dvc_workshop.places import CACHE_BUCKET, CACHE_URL, EMULATOR_PORT, RAW_BUCKET, RAW_PREFIX, RAW_URL
 
+LOOPBACK = "127.0.0.1"
 STOP_SIGNALS = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
 
 app = WorkshopApp()
@@ -31,7 +34,11 @@ def _interrupt(signum: int, frame: object) -> None:
 
 @app.command()
 def main(
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 to serve the GCS API on.")] = EMULATOR_PORT,
+    port: Annotated[int, typer.Option(help="Port to serve the GCS API on.")] = EMULATOR_PORT,
+    host: Annotated[
+        str,
+        typer.Option(help="Address to serve on: this laptop's on the venue's network serves a room there."),
+    ] = LOOPBACK,
     data_dir: Annotated[Path, typer.Option(help="Where the buckets are kept between runs.")] = Path(
         ".gcs-emulator"
     ),
@@ -47,22 +54,31 @@ def main(
     repo = Path.cwd()
     if not (repo / ".dvc").is_dir():
         raise WorkshopError("run the emulator from the repository's root folder (where .dvc/ is)")
+    if host in ("0.0.0.0", "::", ""):
+        raise WorkshopError(
+            f"--host {host!r}: give this laptop's own address on the venue's network, which attendees "
+            "reach it at (hostname -I or ipconfig lists them), e.g. --host 192.168.1.20"
+        )
     running = written_settings(repo).get("STORAGE_EMULATOR_HOST")
     if running and answers(running):
-        raise WorkshopError(f"an emulator already serves this folder at {running} (in another terminal): "
-                            "use it, or stop it there (Ctrl+C) first")  # fmt: skip
-    emulator = Emulator(data_dir, port)
+        raise WorkshopError(f"this folder already uses the emulator at {running} (another terminal, or "
+                            "workshop room use): use it, or stop it there first")  # fmt: skip
+    emulator = Emulator(data_dir, port, host)
     for stop_signal in STOP_SIGNALS:  # Ctrl+C, kill, a closed terminal: all clean up the same way
         signal.signal(stop_signal, _interrupt)
     emulator.start()
     try:
-        emulator.create_buckets()
-        last_raw_object = f"{RAW_PREFIX}/{IDX_FILES['test'][1]}"
-        if raw or not emulator.client().bucket(RAW_BUCKET).blob(last_raw_object).exists():
-            emulator.upload_raw(raw_mnist(raw, sample, params))
+        os.environ.update(emulator.environment())  # the room's own functions make the default room
+        files = None if raw else raw_objects(raw_mnist(None, sample, params))
+        create_room(RAW_URL, CACHE_URL, Path(raw) if raw else None, replace=bool(raw), files=files)
         configure_project(repo, emulator.environment())
-        print(f"GCS emulator on {emulator.url}: gs://{RAW_BUCKET}/{RAW_PREFIX} and gs://{CACHE_BUCKET}")
+        print(f"GCS emulator on {emulator.url}: gs://{RAW_BUCKET}/{RAW_PREFIX} and gs://{CACHE_BUCKET}, "
+              f"the default room ({CACHE_URL})")  # fmt: skip
         print("DVC here uses it (.dvc/config.local), and so does each `pipenv shell` opened from now (.env).")
+        if host != LOOPBACK:
+            print(f"Anyone who reaches {host} can read and write these buckets, with no account: serve "
+                  "them on the venue's own network only, never on a public one.")  # fmt: skip
+            send(CACHE_URL, logins=False, use_line=f"pipenv run workshop room use {emulator.url}")
         print("Leave this terminal open; Ctrl+C stops the emulator and takes those settings back.")
         emulator.process.wait()
     except KeyboardInterrupt:

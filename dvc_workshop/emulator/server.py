@@ -135,11 +135,9 @@ class Emulator:
 
     def environment(self) -> dict[str, str]:
         """What a process needs to reach these buckets through gcsfs (fsspec reads FSSPEC_GS_*)."""
-        return {
-            "STORAGE_EMULATOR_HOST": self.url,
-            "FSSPEC_GS_TOKEN": "anon",
-            "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false",
-        }
+        from dvc_workshop.emulator.settings import environment
+
+        return environment(self.url)
 
 
 def raw_objects(splits: dict[str, Digits]) -> dict[str, bytes]:

@@ -6,10 +6,9 @@ are git-ignored, and whatever else the attendee keeps in them stays.
 
 from __future__ import annotations
 
-import urllib.request
 from pathlib import Path
 
-from dvc_workshop.cli import WorkshopError
+from dvc_workshop.cli import STAND_IN_SETTINGS, WorkshopError
 
 REMOTES = ("dvc-workshop", "dvc-workshop-raw")  # DVC remotes on the emulator's buckets (.dvc/config)
 ENV_BEGIN, ENV_END = "# >>> dvc-workshop emulator", "# <<< dvc-workshop emulator"
@@ -58,10 +57,34 @@ def written_settings(repo: Path) -> dict[str, str]:
     return dict(line.split("=", 1) for line in block if "=" in line)
 
 
+def environment(url: str) -> dict[str, str]:
+    """What a process needs to reach the emulator at `url` through gcsfs (fsspec reads FSSPEC_GS_*)."""
+    return {"STORAGE_EMULATOR_HOST": url, **STAND_IN_SETTINGS}
+
+
+def unreachable(endpoint: str, seconds: float = 3) -> str | None:
+    """Why a GCS endpoint (an emulator) does not answer, in words that point at the fix; None if it does."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        urllib.request.urlopen(f"{endpoint}/storage/v1/b", timeout=seconds).close()
+        return None
+    except urllib.error.HTTPError as error:  # an answer: but a storage API's?
+        return None if error.code < 500 else f"{endpoint} answers HTTP {error.code} (not a working emulator)"
+    except ValueError:
+        return f"{endpoint} is not an address: http://HOST:PORT, e.g. http://192.168.1.20:4443"
+    except OSError as error:
+        reason = getattr(error, "reason", error)
+        if isinstance(reason, TimeoutError):
+            return (
+                f"{endpoint} did not answer within {seconds:.0f} s (no reply: another network, a firewall?)"
+            )
+        if isinstance(reason, ConnectionRefusedError):
+            return f"nothing answers at {endpoint} (connection refused: is the emulator running there?)"
+        return f"{endpoint} cannot be reached ({getattr(reason, 'strerror', None) or reason})"
+
+
 def answers(endpoint: str) -> bool:
     """Whether a GCS endpoint (the emulator) answers at all, within 3 s."""
-    try:
-        urllib.request.urlopen(f"{endpoint}/storage/v1/b", timeout=3).close()
-        return True
-    except (OSError, ValueError):  # refused, timed out; no endpoint at all
-        return False
+    return unreachable(endpoint) is None

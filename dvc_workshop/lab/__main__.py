@@ -34,6 +34,13 @@ def valid(step: int | None) -> int | None:
 @app.callback()
 def workshop() -> None:
     """The DVC workshop's lab: your own repository to build the pipeline in."""
+    import os
+
+    from dvc_workshop.emulator.settings import written_settings
+    from dvc_workshop.places import REFERENCE
+
+    if not os.environ.get("STORAGE_EMULATOR_HOST"):  # outside pipenv shell/run too: the emulator's room
+        os.environ.update(written_settings(REFERENCE))
 
 
 @app.command()
@@ -46,11 +53,14 @@ def start(
         str | None,
         typer.Option(help="Your name: your folder in the cache bucket (default: from git's user.name)."),
     ] = None,
+    rejoin: Annotated[
+        bool, typer.Option("--rejoin", help="Take your name back in the room (a new laptop, a new lab).")
+    ] = False,
 ) -> None:
     """Make your own lab repository, with a bare `origin` beside it (FOLDER-origin.git)."""
     from dvc_workshop.lab.repo.start import begin
 
-    begin(folder, room, name)
+    begin(folder, room, name, rejoin)
 
 
 @app.command()
@@ -104,11 +114,17 @@ def reset(step: StepNumber, lab: LabOption = Path(".")) -> None:
 @app.command()
 def doctor(
     room: Annotated[str | None, typer.Option(help="The room's cache bucket, to check access to it.")] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Your name in the room: the facilitator sees your result.")
+    ] = None,
 ) -> None:
     """Check this laptop for the workshop, a line per item, with the fix for each red one."""
     from dvc_workshop.lab.doctor import run_doctor
+    from dvc_workshop.lab.room.storage import check_name
 
-    sys.exit(0 if run_doctor(room) else 1)
+    if name and not room:
+        raise WorkshopError("--name tells a room your result: give the room too, --room gs://...")
+    sys.exit(0 if run_doctor(room, name and check_name(name)) else 1)
 
 
 if __name__ == "__main__":

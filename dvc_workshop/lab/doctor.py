@@ -164,25 +164,27 @@ def check_port() -> str:
 
 def room_items(cache_url: str) -> list[Item]:
     """The room's record, then a read of the raw bucket and a write (and delete) in the cache."""
-    from dvc_workshop.lab.room import records as room
+    from dvc_workshop.lab.room import storage as room
+    from dvc_workshop.lab.room.create import RAW_FILES
+    from dvc_workshop.lab.room.records import RECORDS, load_room
 
     record: dict = {}
 
     def check_room() -> str:
-        record.update(room.load_room(cache_url))
+        record.update(load_room(cache_url))
         return f"its record names the raw files {record['source']}"
 
     def check_raw() -> str:
         bucket, _, prefix = record["source"].removeprefix("gs://").partition("/")
         blobs = room.client().list_blobs(bucket, prefix=f"{prefix}/", retry=room.retry(5), timeout=5)
         names = {blob.name.rpartition("/")[2] for blob in blobs}
-        if missing := sorted(set(room.RAW_FILES) - names):
+        if missing := sorted(set(RAW_FILES) - names):
             fix = f"the facilitator runs: workshop room create {record['raw']} {record['cache']}"
             raise Red(f"{record['source']} lacks {', '.join(missing)}", fix)
         return f"reads the four MNIST files in {record['source']}"
 
     def check_cache() -> str:
-        name = f"{room.RECORDS}/doctor/{secrets.token_hex(8)}"  # room.py's folder: DVC never reads it
+        name = f"{RECORDS}/doctor-probe-{secrets.token_hex(8)}"  # the room's folder: DVC never reads it
         blob = room.client().bucket(room.bucket_name(cache_url)).blob(name)
         blob.upload_from_string(b"workshop doctor", retry=room.retry(5), timeout=5)
         blob.delete(retry=room.retry(5), timeout=5)
@@ -205,15 +207,31 @@ def answer(item: str, check: Callable[[], str]) -> tuple[bool, str, str | None]:
         return False, f"{error.cmd[0]} did not answer within {error.timeout:.0f} s", SYNC
     except Exception as error:
         if type(error).__module__.startswith(("google.", "requests.")):  # a bucket's refusal, or no answer
-            from dvc_workshop.lab.room.records import cloud_error
+            from dvc_workshop.lab.room.storage import cloud_error
 
             return False, str(cloud_error(error, item)), None  # its line names the usual fix
         fix = "run the doctor again; if it says so again, show this line to the facilitator"
         return False, f"unexpected {type(error).__name__}: {str(error)[:150]}", fix
 
 
-def run_doctor(room: str | None) -> bool:
-    """Check every item, print its line, and say whether all are green."""
+def tell_room(cache_url: str, name: str, failed: list[str]) -> None:
+    """The laptop's result, for the facilitator's `room show` (ready, or not and on what)."""
+    from dvc_workshop.lab.repo.progress import now, versions
+    from dvc_workshop.lab.room.records import DOCTOR, storage_errors, write_json
+    from dvc_workshop.lab.room.storage import bucket_name
+
+    record = {"name": name, "ok": not failed, "failed": failed, "updated": now(), "versions": versions()}
+    try:
+        write_json(bucket_name(cache_url), f"{DOCTOR}/{name}.json", record, timeout=10)
+        print(f"The room {cache_url} has your result, as {name}.")
+    except storage_errors():
+        print(f"(The room {cache_url} did not get your result: send the facilitator the last line.)")
+
+
+def run_doctor(room: str | None, name: str | None = None) -> bool:
+    """Check every item, print its line, and say whether all are green (and, given a name, tell the room)."""
+    from dvc_workshop.lab import platform_checks  # here, not at the top: it imports Red from here
+
     started = time.monotonic()
     colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     code = "import tensorflow; print(tensorflow.__version__)"  # in a child, while the rest is checked
@@ -224,6 +242,9 @@ def run_doctor(room: str | None) -> bool:
         ("pipenv", partial(check_tool, "pipenv", PIPENV_FIX)),
         ("git", partial(check_tool, "git", GIT_FIX)),
         ("git identity", check_identity),
+        ("line endings", platform_checks.check_line_endings),
+        ("long paths", platform_checks.check_long_paths),
+        ("pager", platform_checks.check_pager),
         ("disk", check_disk),
         ("environment", check_environment),
         ("tensorflow", partial(check_tensorflow, child, started)),
@@ -232,10 +253,12 @@ def run_doctor(room: str | None) -> bool:
         *(room_items(room) if room else []),
     ]
     reds = checked = 0
+    failed: list[str] = []
     try:
         for item, check in items:
             ok, found, fix = answer(item, check)
             reds, checked = reds + (not ok), checked + 1
+            failed += [] if ok else [f"{item}: {found}"[:200]]
             mark = "ok  " if ok else "FAIL"
             mark = f"\033[{32 if ok else 31}m{mark}\033[0m" if colour else mark
             print(f"{mark}  {item}: {found}" + (f"; fix: {fix}" if fix else ""), flush=True)
@@ -245,5 +268,7 @@ def run_doctor(room: str | None) -> bool:
         if child.poll() is None:  # stopped before its line (Ctrl+C)
             child.kill()
     seconds = f"({time.monotonic() - started:.1f} s)."
+    if room and name and not any(line.startswith(f"room {room}") for line in failed):
+        tell_room(room, name, failed)  # before the last line, which attendees send
     print(f"{reds} of {checked} items need a fix" if reds else f"All {checked} items ok", seconds)
     return reds == 0

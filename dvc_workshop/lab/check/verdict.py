@@ -89,8 +89,15 @@ def report(lab: Lab) -> Verdict:
     except Problem:  # a broken room file: the table above says so
         room = None
     if room and not lab.is_teammate:  # a teammate's clone has the room, not the attendee: it reports nothing
+        from dvc_workshop.lab.room.membership import lab_identity
         from dvc_workshop.lab.room.records import report as tell_room
 
-        if not tell_room(room, room_record(lab.attendee, progress, verdict.done, lab.root)):
+        record = room_record(lab.attendee, progress, verdict.done, lab.root)
+        told = tell_room(room, {**record, "lab": lab_identity(lab.root)})
+        if told == "taken":
+            rejoin = f"workshop room join {room} --name {lab.attendee} --rejoin"
+            print(f"(The room at {room} did not get this check: another lab holds the name {lab.attendee} "
+                  f"there. If {lab.attendee} is you: {rejoin})")  # fmt: skip
+        elif told == "failed":
             print(f"(The room at {room} did not get this check: it is on your laptop only.)")
     return verdict

@@ -16,7 +16,7 @@ import yaml
 from dvc_workshop.lab.problem import Problem
 from dvc_workshop.lab.repo.dvc_state import DvcState
 from dvc_workshop.lab.repo.git import Runner
-from dvc_workshop.lab.room.records import NAME
+from dvc_workshop.lab.room.storage import NAME
 from dvc_workshop.places import CACHE_URL, EXAMPLE_NAME, RAW_URL, REFERENCE, ROOM_FILE
 
 LAB_MARK = "workshop.reference"  # git config of a lab that `workshop start` made (never of a clone)

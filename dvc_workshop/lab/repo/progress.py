@@ -26,6 +26,7 @@ def now() -> str:
 class Progress:
     step: int | None = None  # the first step not done at the last check; None once all are
     since: str | None = None  # when a check first stopped at that step
+    repeats: int = 0  # checks in a row that failed on this same problem (the room's "stuck")
     problem: str | None = None  # the last check's problem, and its hint
     hint: str | None = None
     hints_shown: dict[str, int] = field(default_factory=dict)  # "STEP:PROBLEM" -> hints shown for it
@@ -54,6 +55,8 @@ class Progress:
 
     def checked(self, step: int | None, problem: str | None, hint: str | None) -> None:
         """Where a check stopped: the time on a step starts when a check first stops there."""
+        same = self.step == step and self.problem == problem and problem is not None
+        self.repeats = self.repeats + 1 if same else int(problem is not None)
         if self.step != step or self.since is None:
             self.step, self.since = step, now()
         self.problem, self.hint = problem, hint
@@ -71,6 +74,7 @@ def room_record(name: str, progress: Progress, steps_done: list[int], root: Path
         "step": progress.step,
         "problem": anonymous(progress.problem, root),
         "since": progress.since,
+        "repeats": progress.repeats,
         "updated": now(),
         "versions": versions(),
     }

@@ -51,6 +51,7 @@ LAB_FILES = (
     ".dvc/",
     ".dvcignore",
     ".gitignore",
+    ".gitattributes",
 )
 # (dvc_workshop/utils/ stays: the original handout's download script, whose commands work in a lab.)
 LEFT_OUT = ("dvc_workshop/lab/", "dvc_workshop/emulator/", "dvc_workshop/places.py")
@@ -135,9 +136,8 @@ def link_environment(lab: Path) -> None:
         (lab / ".env").symlink_to(REFERENCE / ".env")
 
 
-def start_lab(folder: Path, name: str, room: dict | None = None) -> Path:
-    """Make the lab at `folder` (in `room`, if given) and its bare origin beside it; return the
-    origin's path. Nothing is left half-made: it is built in a scratch folder, then renamed."""
+def lab_paths(folder: Path) -> tuple[Path, Path]:
+    """The lab's folder and its origin's, both new and outside the workshop's repository."""
     folder = folder.resolve()
     if folder == REFERENCE or REFERENCE in folder.parents:
         raise WorkshopError(
@@ -149,6 +149,13 @@ def start_lab(folder: Path, name: str, room: dict | None = None) -> Path:
     for path in (folder, origin):
         if path.exists():
             raise WorkshopError(f"{path} already exists: choose a new folder for the lab")
+    return folder, origin
+
+
+def start_lab(folder: Path, name: str, room: dict | None = None) -> Path:
+    """Make the lab at `folder` (in `room`, if given) and its bare origin beside it; return the
+    origin's path. Nothing is left half-made: it is built in a scratch folder, then renamed."""
+    folder, origin = lab_paths(folder)
     reference = Runner(REFERENCE)
     for key in ("user.name", "user.email"):
         if not reference.git("config", key):
@@ -178,15 +185,18 @@ def start_lab(folder: Path, name: str, room: dict | None = None) -> Path:
     return origin
 
 
-def begin(folder: Path, room_url: str | None, name: str | None) -> None:
+def begin(folder: Path, room_url: str | None, name: str | None, rejoin: bool = False) -> None:
     """`workshop start`, said: the lab made, and what to do next, in the attendee's names."""
     from dvc_workshop.lab.repo.lab import name_from
-    from dvc_workshop.lab.room.records import check_name, load_room
+    from dvc_workshop.lab.room.membership import claim_name
+    from dvc_workshop.lab.room.storage import check_name
 
     if room_url and not name:
         raise WorkshopError("--room needs --name: your folder in the room's bucket, e.g. --name ada")
     chosen = check_name(name) if name else name_from(Runner(REFERENCE).git("config", "user.name"))
-    room = load_room(room_url) if room_url else None  # read before anything is made
+    lab_paths(folder)
+    # The room read and the name claimed before anything is made (the folder's path is the lab's).
+    room = claim_name(room_url, chosen, folder.resolve(), rejoin) if room_url else None
     origin = start_lab(folder, chosen, room)
     if Runner(REFERENCE).git("status", "--porcelain", "--untracked-files=no"):
         print(f"(The lab holds {REFERENCE.name}'s last commit: its uncommitted changes were not copied.)")
@@ -196,7 +206,9 @@ def begin(folder: Path, room_url: str | None, name: str | None) -> None:
         f"{'' if name else ' (from git config user.name; workshop start --name chooses another)'}."
     )
     if room and (emulator := os.environ.get("STORAGE_EMULATOR_HOST")):
-        first = f"keep the emulator that serves the room running ({emulator})"
+        first = (
+            f"the room's emulator serves it at {emulator}: keep it running (yours), or keep to its network"
+        )
     elif room:
         first = "once, with the account your facilitator gave access: gcloud auth application-default login"
     else:
@@ -210,7 +222,7 @@ def begin(folder: Path, room_url: str | None, name: str | None) -> None:
     print("  3. then: workshop check")
     cache, raw = (room["cache"], room["raw"]) if room else (CACHE_URL, RAW_URL)
     print(f"Your remote, in lab step 2: dvc remote add -d dvc-workshop {cache}/{chosen}")
-    if room:
+    if room and raw != RAW_URL:
         print(
             f"The raw data, in lab step 3: {raw}/{RAW_PREFIX} (where the README says {RAW_URL}/{RAW_PREFIX})"
         )

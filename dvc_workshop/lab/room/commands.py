@@ -1,5 +1,6 @@
-"""`workshop room ...`: the facilitator's commands for a room of attendees (see room.py and
-docs/facilitator.md)."""
+"""`workshop room ...`: the facilitator's commands for a room of attendees, and the two an
+attendee may need (`join`, `use`); arguments only, the work is in the modules beside this one
+(see docs/facilitator.md)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from typing import Annotated
 import typer
 
 from dvc_workshop.cli import WorkshopApp, atomic_output
-from dvc_workshop.lab.room import records as room
-from dvc_workshop.lab.room import view as room_view
 
 room_app = WorkshopApp(
     error_status=2, no_args_is_help=True, help="A room: the facilitator's buckets and view."
 )
 Bucket = Annotated[str, typer.Argument(help="The room's cache bucket, gs://...", show_default=False)]
+Rejoin = Annotated[
+    bool, typer.Option("--rejoin", help="Take your name back in the room (a new laptop, a new lab).")
+]
 
 
 @room_app.command()
@@ -30,25 +32,34 @@ def create(
     mnist: Annotated[
         Path | None, typer.Option(help="Folder of the four MNIST IDX .gz files (default: the sample).")
     ] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Replace raw files or a room record that differ.")
+    ] = False,
+    expect: Annotated[
+        str, typer.Option(help="Names of the attendees expected, comma-separated (room show lists them).")
+    ] = "",
     project: Annotated[str | None, typer.Option(help="Google Cloud project for new buckets.")] = None,
     group: Annotated[
         str, typer.Option(help="The attendees' Google group, for the access commands.")
     ] = "ATTENDEES@example.com",
 ) -> None:
-    """Make a room's buckets, raw MNIST files (MD5 verified) and record; again, it adds what is missing.
+    """Make a room's buckets, raw MNIST files (MD5 verified) and record; again, it adds what is missing
+    and replaces nothing without --replace.
 
     Then it prints the access commands and the lines to send attendees.
     """
-    made = room.create_room(raw, cache, mnist, project)
+    from dvc_workshop.lab.room.create import create_room
+    from dvc_workshop.lab.room.handout import send
+    from dvc_workshop.lab.room.storage import check_name
+
+    names = tuple(check_name(name.strip()) for name in expect.split(",") if name.strip())
+    made = create_room(raw, cache, mnist, project, replace, names)
     raw_url, cache_url = made["raw"], made["cache"]
     print(f"\nRoom {cache_url} is ready. Access, once, by the project's owner (attendees in {group}):")
     for url, role in ((raw_url, "objectViewer"), (cache_url, "objectAdmin")):  # read raw, write cache
         binding = f"--member=group:{group} --role=roles/storage.{role}"
         print(f"  gcloud storage buckets add-iam-policy-binding {url} {binding}")
-    print("Send attendees, before the day (after cloning the workshop and its first command):")
-    print(f"  gcloud auth application-default login && pipenv run workshop doctor --room {cache_url}")
-    print("On the day, each attendee types, with their own name:")
-    print(f"  pipenv run workshop start ../my-lab --room {cache_url} --name <their-name>")
+    send(cache_url, logins=True)
     print(
         f"Watch the room: pipenv run workshop room show {cache_url} --watch   (or --html room.html --watch)"
     )
@@ -61,23 +72,26 @@ def join(
         str, typer.Option(help="Your name: your folder in the room's bucket.", show_default=False)
     ],
     lab: Annotated[Path, typer.Option(help="The lab repository (or any folder inside it).")] = Path("."),
+    rejoin: Rejoin = False,
 ) -> None:
-    """Join a room with a lab made without --room: its checks then follow the room's buckets."""
+    """Join a room with a lab made without --room (or under another name): its checks then tell the room."""
     from dvc_workshop.lab.check.verdict import find_lab
-    from dvc_workshop.lab.repo.lab import NAME_KEY
-    from dvc_workshop.lab.repo.start import write_room_file
-    from dvc_workshop.places import ROOM_FILE
+    from dvc_workshop.lab.room.membership import join_room
 
-    repo = find_lab(lab)
-    room.check_name(name)
-    joined = room.load_room(cache)  # the lab, the name and the room checked before anything is written
-    write_room_file(repo.root, joined)
-    repo.must("git", "config", NAME_KEY, name)
-    if repo.git("status", "--porcelain", "--", ROOM_FILE):  # committed: a teammate's clone follows the room
-        repo.must("git", "add", ROOM_FILE)
-        repo.must("git", "commit", "-q", "-m", f"Join room {joined['cache']}", "--", ROOM_FILE)
-    print(f"{repo.root.name} is in room {joined['cache']} as {name}: each workshop check now tells the room.")
-    print(f"Your remote: dvc remote add -d -f dvc-workshop {joined['cache']}/{name} (lab step 2)")
+    join_room(find_lab(lab), cache, name, rejoin)
+
+
+@room_app.command()
+def use(
+    endpoint: Annotated[
+        str | None, typer.Argument(help="The venue's emulator, http://HOST:PORT.", show_default=False)
+    ] = None,
+    off: Annotated[bool, typer.Option("--off", help="Stop using it (back to your own).")] = False,
+) -> None:
+    """Point this workshop folder (and the labs made from it) at a room served on the venue's network."""
+    from dvc_workshop.lab.room.membership import use_endpoint
+
+    use_endpoint(endpoint, off)
 
 
 @room_app.command()
@@ -92,21 +106,46 @@ def show(
     ] = False,
     every: Annotated[int, typer.Option(min=2, help="Seconds between refreshes with --watch.")] = 10,
 ) -> None:
-    """Every attendee's step, problem and time on it; stuck longest first."""
-    room.bucket_name(cache)
+    """Every attendee's step, problem and time on it, stuck first; who is ready for the day."""
+    from dvc_workshop.lab.room import page as room_page
+    from dvc_workshop.lab.room import records
+    from dvc_workshop.lab.room import view as room_view
+
+    records.bucket_name(cache)
     try:
         while True:
-            attendees = room.attendees(cache)
+            room, attendees, doctor = records.snapshot(cache)
             if as_json:
                 print(room_view.as_json(attendees))
             elif html:
                 with atomic_output(html) as scratch:  # the browser never reloads a half-written page
-                    scratch.write_text(room_view.page(cache, attendees, refresh=every))
+                    scratch.write_text(room_page.page(cache, attendees, doctor, room, refresh=every))
                 print(f"{html}: {len(attendees)} attendees ({time.strftime('%H:%M:%S')})", flush=True)
             else:
-                print(("\033[2J\033[H" if watch else "") + room_view.table(cache, attendees), flush=True)
+                text = room_view.table(cache, attendees, doctor, room)
+                print(("\033[2J\033[H" if watch else "") + text, flush=True)
             if not watch:
                 return
             time.sleep(every)
     except KeyboardInterrupt:
         print()
+
+
+@room_app.command()
+def remove(
+    cache: Bucket,
+    names: Annotated[list[str] | None, typer.Argument(help="The attendees to take out.")] = None,
+    everyone: Annotated[bool, typer.Option("--all", help="Every attendee (after the day).")] = False,
+    data: Annotated[
+        bool, typer.Option("--data", help="Their DVC remote folders too (gs://CACHE/NAME): no undo.")
+    ] = False,
+) -> None:
+    """Take attendees out of the room (their records; with --data, their data too)."""
+    import sys
+
+    from dvc_workshop.cli import WorkshopError
+    from dvc_workshop.lab.room import records
+
+    if bool(names) == everyone:
+        raise WorkshopError("name the attendees to remove (workshop room remove CACHE ada ben), or --all")
+    sys.exit(1 if records.remove(cache, names or [], everyone, data) else 0)

@@ -1,12 +1,14 @@
-"""The room at a glance: who is stuck, on what, for how long; as a table, a page or JSON.
+"""The room at a glance, as a table or JSON: who is stuck, on what, for how long; who is ready.
 
-Attendees stuck longest come first (the facilitator's next visit), those done last; under the
-table, the problems most of the room has now (a thing to explain to everyone at once).
+Stuck has two signs: time on one step, and checks in a row that failed on the same problem (an
+attendee who keeps trying is not one who is reading). Red first, then amber, then the rest, each
+by time; everyone done last. Under the table, the problems most of the room has now (a thing to
+explain to everyone at once), and before the day, whose laptop is ready (`workshop doctor`).
+The page for the projector is `page.py`, from the same functions.
 """
 
 from __future__ import annotations
 
-import html
 import json
 from collections import Counter
 from datetime import datetime, timezone
@@ -14,6 +16,15 @@ from datetime import datetime, timezone
 from dvc_workshop.lab.steps.registry import STEPS
 
 STALE_MINUTES = 15  # no check for this long: the attendee may have stopped running it
+# (minutes on one step, checks in a row failing on one problem): either one makes a tile this colour
+AMBER, RED = (10, 3), (20, 5)
+RANK = {"stuck": 0, "slow": 1, "ok": 2, "done": 3}
+LEGEND = {
+    "stuck": f"red: {RED[0]} min or more on a step, or {RED[1]} checks in a row failing on one problem",
+    "slow": f"amber: {AMBER[0]} min or more on a step, or {AMBER[1]} checks in a row failing on one problem",
+    "ok": "green: working on a step",
+    "done": "blue: every step done",
+}
 
 
 def minutes_since(stamp: str | None, now: datetime) -> float:
@@ -23,12 +34,36 @@ def minutes_since(stamp: str | None, now: datetime) -> float:
         return 0.0
 
 
+def repeats(attendee: dict) -> int:
+    value = attendee.get("repeats")
+    return value if isinstance(value, int) else 0
+
+
+def state(attendee: dict, now: datetime) -> str:
+    """done, stuck (red), slow (amber) or ok (green), by the two signs of being stuck."""
+    if attendee.get("step") is None:
+        return "done"
+    minutes, tries = minutes_since(attendee.get("since"), now), repeats(attendee)
+    if minutes >= RED[0] or tries >= RED[1]:
+        return "stuck"
+    return "slow" if minutes >= AMBER[0] or tries >= AMBER[1] else "ok"
+
+
 def in_order(attendees: list[dict], now: datetime) -> list[dict]:
-    """Stuck longest first; everyone done at the end, by name."""
+    """Red first, then amber, then green, each longest on its step first; everyone done last."""
     return sorted(
         attendees,
-        key=lambda a: (a.get("step") is None, -minutes_since(a.get("since"), now), str(a.get("name"))),
+        key=lambda a: (
+            RANK[state(a, now)],
+            -minutes_since(a.get("since"), now),
+            -repeats(a),
+            str(a.get("name")),
+        ),
     )
+
+
+def step_title(step: object) -> str:
+    return STEPS[step - 1].title if isinstance(step, int) and 1 <= step <= len(STEPS) else ""
 
 
 def common_problems(attendees: list[dict], top: int = 5) -> list[tuple[int, str]]:
@@ -36,9 +71,25 @@ def common_problems(attendees: list[dict], top: int = 5) -> list[tuple[int, str]
     counts = Counter(
         f"step {a['step']}: {str(a.get('problem')).replace(str(a.get('name')), '<name>')}"
         for a in attendees
-        if a.get("step") is not None
+        if a.get("step") is not None and a.get("problem")
     )
     return [(count, problem) for problem, count in counts.most_common(top)]
+
+
+def readiness(attendees: list[dict], doctor: list[dict], room: dict) -> dict[str, list[str]]:
+    """Before the day: ready (the doctor all green), not ready (and on what), not run (the names
+    expected or in the room with no doctor result)."""
+    results = {str(d.get("name")): d for d in doctor}
+    known = {*room.get("expected", []), *(str(a.get("name")) for a in attendees)}
+    return {
+        "ready": sorted(name for name, d in results.items() if d.get("ok")),
+        "not ready": [
+            f"{name} ({'; '.join(d.get('failed') or ['?'])[:120]})"
+            for name, d in sorted(results.items())
+            if not d.get("ok")
+        ],
+        "not run": sorted(known - set(results)),
+    }
 
 
 def attendees_count(count: int) -> str:
@@ -49,107 +100,43 @@ def duration(minutes: float) -> str:
     return f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.1f} h"
 
 
-def table(cache_url: str, attendees: list[dict], now: datetime | None = None) -> str:
+def table(cache_url: str, attendees: list[dict], doctor: list[dict] = (), room: dict | None = None,
+          now: datetime | None = None) -> str:  # fmt: skip
     now = now or datetime.now(timezone.utc)
     done = sum(a.get("step") is None for a in attendees)
     lines = [f"Room {cache_url}: {attendees_count(len(attendees))}, {done} done ({now:%H:%M:%S} UTC)", ""]
     if not attendees:
         lines.append(
-            f"No one yet: attendees join with workshop start ../my-lab --room {cache_url} --name <name>"
+            f"No one yet: attendees join with workshop start ../my-lab --room {cache_url} --name THEIR-NAME"
         )
-    lines.append(f"{'name':<16} {'done':>4}  {'on step':<34} {'for':>7}  problem")
+    width = max(len(f"{s.number} {s.title}") for s in STEPS)
+    lines.append(f"{'':<2}{'name':<16} {'done':>4}  {'on step':<{width}} {'for':>7} {'tries':>5}  problem")
+    marks = {"stuck": "!!", "slow": "! ", "ok": "  ", "done": "  "}
     for a in in_order(attendees, now):
         step = a.get("step")
-        title = (
-            f"{step} {STEPS[step - 1].title}"
-            if isinstance(step, int) and 1 <= step <= len(STEPS)
-            else "all done"
-        )
+        title = f"{step} {step_title(step)}" if step_title(step) else "all done"
         stale = minutes_since(a.get("updated"), now)
         note = f" (last check {duration(stale)} ago)" if stale >= STALE_MINUTES else ""
-        problem = (a.get("problem") or "")[:70]
         since = duration(minutes_since(a.get("since"), now)) if step else ""
-        name, done = str(a.get("name"))[:16], len(a.get("steps_done", []))
-        lines.append(f"{name:<16} {done:>4}  {title[:34]:<34} {since:>7}  {problem}{note}")
+        tries = f"{repeats(a)}x" if step and repeats(a) else ""
+        name, count = str(a.get("name"))[:16], len(a.get("steps_done", []))
+        lines.append(
+            f"{marks[state(a, now)]}{name:<16} {count:>4}  {title:<{width}} {since:>7} {tries:>5}  "
+            f"{a.get('problem') or ''}{note}"
+        )
+    lines += ["", f"!! {LEGEND['stuck']}; ! {LEGEND['slow']}"]
     if problems := common_problems(attendees):
         lines += ["", "Most common problems now:"]
-        lines += [f"{count:>4}  {problem[:100]}" for count, problem in problems]
+        lines += [f"{count:>4}  {problem}" for count, problem in problems]
+    if doctor or (room or {}).get("expected"):
+        lines += ["", "Before the day (workshop doctor --room ... --name NAME):"]
+        ready = readiness(attendees, doctor, room or {})
+        lines += [f"  {kind} ({len(names)}): {', '.join(names) or '-'}" for kind, names in ready.items()]
     return "\n".join(lines)
 
 
 def as_json(attendees: list[dict]) -> str:
-    """For tools: every attendee with name, steps_done, step, problem, since, updated, versions."""
-    return json.dumps(sorted(attendees, key=lambda a: str(a.get("name"))), indent=2)
-
-
-PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="refresh" content="{refresh}">
-<title>Room {room}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 1.5rem; background: #fafafa; }}
-h1 {{ font-size: 1.6rem; margin: 0 0 1rem; }}
-.grid {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(13rem, 1fr)); gap: .6rem; }}
-.tile {{ background: white; border-left: .5rem solid #2e7d32; border-radius: .3rem; padding: .6rem .8rem;
-         box-shadow: 0 1px 3px #0002; }}
-.tile.slow {{ border-color: #f9a825; }} .tile.stuck {{ border-color: #c62828; }}
-.tile.done {{ border-color: #1565c0; }}
-.name {{ font-weight: 600; font-size: 1.15rem; }}
-.bar {{ display: flex; gap: 2px; margin: .35rem 0; }}
-.bar span {{ flex: 1; height: .5rem; background: #ddd; }} .bar span.on {{ background: #2e7d32; }}
-.step {{ font-size: .9rem; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }}
-.problem {{ font-size: .85rem; color: #555; display: -webkit-box; -webkit-line-clamp: 2;
-            -webkit-box-orient: vertical; overflow: hidden; }}
-ol {{ font-size: 1rem; margin: 0 0 1rem; }}
-</style></head><body>
-<h1>Room {room}: {count}, {done} done <small>({stamp} UTC, refreshes every {refresh} s)</small></h1>
-<ol>{problems}</ol>
-<div class="grid">
-{tiles}
-</div>
-</body></html>
-"""
-
-TILE = """<div class="tile {kind}" data-name="{name}" data-steps="{steps}">
-<div class="name">{name}</div><div class="bar">{bar}</div>
-<div class="step">{step}</div><div class="problem" title="{problem}">{problem}</div></div>"""
-
-
-def page(cache_url: str, attendees: list[dict], refresh: int = 10, now: datetime | None = None) -> str:
-    """A page for the projector: a tile per attendee (green, amber after 10 min on a step, red
-    after 20), self-refreshing, with nothing from the network (offline rooms)."""
-    now = now or datetime.now(timezone.utc)
-    tiles = []
-    for a in in_order(attendees, now):
-        done, step = a.get("steps_done", []), a.get("step")
-        minutes = minutes_since(a.get("since"), now)
-        kind = "done" if step is None else "stuck" if minutes >= 20 else "slow" if minutes >= 10 else "ok"
-        title = STEPS[step - 1].title if isinstance(step, int) and 1 <= step <= len(STEPS) else ""
-        tiles.append(
-            TILE.format(
-                kind=kind,
-                name=html.escape(str(a.get("name"))),
-                steps=" ".join(map(str, done)),
-                bar="".join(f'<span class="{"on" if s.number in done else ""}"></span>' for s in STEPS),
-                step=html.escape(f"step {step}, {duration(minutes)}: {title}" if step else "all done"),
-                problem=html.escape(a.get("problem") or ""),
-            )
-        )
-    problems = "".join(
-        f"<li>{count} &times; {html.escape(p)}</li>" for count, p in common_problems(attendees, 3)
-    )
-    return PAGE.format(
-        refresh=refresh,
-        room=html.escape(cache_url),
-        count=attendees_count(len(attendees)),
-        done=sum(a.get("step") is None for a in attendees),
-        stamp=f"{now:%H:%M:%S}",
-        tiles="\n".join(tiles),
-        problems=problems
-        or (
-            ""
-            if attendees
-            else f"<li>No one yet: attendees join with workshop start ../my-lab --room "
-            f"{html.escape(cache_url)} --name &lt;name&gt;</li>"
-        ),
-    )
+    """For tools: every attendee with name, steps_done, step, problem, since, repeats, updated,
+    versions (not `lab`, the hash that ties the name to one lab)."""
+    shown = [{key: value for key, value in a.items() if key != "lab"} for a in attendees]
+    return json.dumps(sorted(shown, key=lambda a: str(a.get("name"))), indent=2)

@@ -1,0 +1,48 @@
+"""What a facilitator sends attendees, printed by `room create` and by the emulator serving a
+venue's room: the repository to clone, the README's first command, the doctor before the day,
+and the line that starts each lab in the room.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+from dvc_workshop.places import REFERENCE
+
+
+def repository() -> str:
+    """The address attendees clone: this clone's `origin` (a line saying so where there is none)."""
+    try:
+        url = subprocess.run(
+            ["git", "remote", "get-url", "origin"], cwd=REFERENCE, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        url = ""
+    return url or "THE-REPOSITORY-URL (this clone has no origin remote: put your repository's address)"
+
+
+def readme_first_command() -> str:
+    """The README's first bash block: the install and the pipeline on the offline default."""
+    text = (REFERENCE / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"^```bash\n(.+?)\n```", text, re.M | re.S)
+    return found.group(1).strip() if found else "pipenv sync"
+
+
+def send(cache_url: str, logins: bool, use_line: str | None = None) -> None:
+    """Print the lines to send attendees for the room at `cache_url`."""
+    folder = repository().rstrip("/").rsplit("/", 1)[-1].removesuffix(".git") or "dvc-workshop"
+    if repository().startswith("THE-"):
+        folder = REFERENCE.name
+    login = "gcloud auth application-default login && " if logins else ""
+    print("Send attendees, a week before (each in a terminal, with their own name for NAME):")
+    print(f"  git clone {repository()} && cd {folder}")
+    print(f"  {readme_first_command()}")
+    if use_line:
+        print("On the day, on the venue's network, first:")
+        print(f"  {use_line}")
+        print(f"  pipenv run workshop doctor --room {cache_url} --name NAME")
+    else:
+        print(f"  {login}pipenv run workshop doctor --room {cache_url} --name NAME")
+    print("On the day, each attendee starts their lab in the room:")
+    print(f"  pipenv run workshop start ../my-lab --room {cache_url} --name NAME")

@@ -8,12 +8,14 @@ nor the next stage ever sees a half-written file.
 
 from __future__ import annotations
 
+import atexit
 import os
 import reprlib
 import shutil
+import subprocess
 import sys
 from collections.abc import Callable, Iterator, MutableMapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +73,54 @@ def stand_in_storage(environ: MutableMapping[str, str]) -> None:
     if environ.get("STORAGE_EMULATOR_HOST"):
         for name, value in STAND_IN_SETTINGS.items():
             environ.setdefault(name, value)
+
+
+# TensorFlow's C++ start-up lines that say nothing about this run, on every run: absl's notice that
+# it logs to stderr, oneDNN being on (printed before TensorFlow reads TF_CPP_MIN_LOG_LEVEL) and an
+# attribute that TensorFlow's own tf.data rewrite (under op determinism) leaves behind. Each is
+# matched whole, by its source file and words; every other line, errors included, passes.
+TENSORFLOW_NOISE = (
+    rb"WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR",
+    rb"I\d{4} [\d:.]+ +\d+ port\.cc:\d+\] oneDNN custom operations are on\. .*",
+    rb"E\d{4} [\d:.]+ +\d+ node_def_util\.cc:\d+\] NodeDef mentions attribute use_unbounded_threadpool "
+    rb"which is not in the op definition: .*",
+)
+# The filter, a child process of its own: if the stage dies (a TensorFlow abort, a kill), the
+# child still gets what was written before, passes it on and ends when the pipe closes.
+STDERR_FILTER = f"""
+import re, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the stage's last words still pass
+noise = re.compile(b"|".join({TENSORFLOW_NOISE!r}))
+for line in sys.stdin.buffer:
+    if not noise.fullmatch(line.rstrip(b"\\r\\n")):
+        sys.stdout.buffer.write(line)
+        sys.stdout.buffer.flush()
+"""
+
+
+def quiet_tensorflow() -> None:
+    """Before TensorFlow loads (train, evaluate): its INFO lines off (TF_CPP_MIN_LOG_LEVEL=1; 2
+    would hide its warnings, 3 its errors) and, from here to the process's end, stderr through a
+    filter that drops TENSORFLOW_NOISE. TF_CPP_MIN_LOG_LEVEL=0, set by hand, shows them all."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+    if os.environ["TF_CPP_MIN_LOG_LEVEL"] == "0":
+        return
+    sys.stderr.flush()
+    original = os.dup(2)
+    child = subprocess.Popen(
+        [sys.executable, "-I", "-c", STDERR_FILTER], stdin=subprocess.PIPE, stdout=original
+    )
+    assert child.stdin is not None
+    os.dup2(child.stdin.fileno(), 2)
+    child.stdin.close()
+
+    def restore() -> None:  # at exit: the last lines out before DVC prints its next ones
+        sys.stderr.flush()
+        os.dup2(original, 2)  # closes the pipe: the filter reads to its end and exits
+        with suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=10)
+
+    atexit.register(restore)
 
 
 def one_line(error: BaseException) -> str:

@@ -24,6 +24,9 @@ EXAMPLE_NAME, EXAMPLE_LAB = "ada", "my-lab"
 # The lab's exercise: this function's body is blanked in a new lab (lab step 4).
 EXERCISE_FILE, EXERCISE_FUNCTION = "dvc_workshop/ml/transforms.py", "standardize"
 
+# The lab's first exercise (step 1): dev packages left out of the lab's Pipfile, not of its lock.
+PIPFILE_LEFT_OUT = ("pre-commit", "ruff")
+
 # Files of a lab: the room it joined (committed), and what the lab tool remembers (in .git/, so
 # never committed nor shown by git status).
 ROOM_FILE = "workshop-room.yaml"

@@ -142,7 +142,7 @@ def lab_played_to(root: Path, step: int) -> Iterator[tuple[Path, dict[str, str]]
         subprocess.run(
             [*WORKSHOP, "start", str(lab)], cwd=REPO_ROOT, env=env, check=True, capture_output=True
         )
-        for number in range(2, step + 1):
+        for number in range(1, step + 1):
             subprocess.run(
                 [*WORKSHOP, "solution", str(number)], cwd=lab, env=env, check=True, capture_output=True
             )

@@ -7,6 +7,7 @@ parameter or file, exit status 1, before heavy work, and leave no output behind.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import struct
@@ -36,6 +37,16 @@ def edited(old: str, new: str) -> str:
     return PARAMS.replace(old, new)
 
 
+# train.filters as params.yaml writes it, one entry a line (as DVC writes it back): a test puts
+# its own value in its place, `filters: [...]` on one line.
+FILTERS = re.search(r"^  filters:.*\n(?:  - .*\n)+", PARAMS, re.MULTILINE).group()
+
+
+def with_filters(value: str, text: str = PARAMS) -> str:
+    assert FILTERS in text
+    return text.replace(FILTERS, f"  filters: {value}\n")
+
+
 def train(tmp_path: Path, params: Path, data_dir: str = "prep") -> subprocess.CompletedProcess[str]:
     return run_stage(
         "train", "--data-dir", data_dir, "--model", "m.keras", "--live-dir", "live", "--params", str(params),
@@ -51,9 +62,9 @@ def tiny_split(folder: Path, name: str, count: int, size: int = 26) -> None:
 
 # A params.yaml edited by hand (`sed`), then the train stage: each refused before TensorFlow loads.
 TRAIN_PARAMS = {
-    "filters of 100000 maps": (edited("filters: [16, 64]", "filters: [100000]"),
+    "filters of 100000 maps": (with_filters("[100000]"),
                                "train.filters.0: must be at most 512, got 100000"),
-    "five blocks": (edited("filters: [16, 64]", "filters: [8, 8, 8, 8, 8]"),
+    "five blocks": (with_filters("[8, 8, 8, 8, 8]"),
                     "train.filters: must have at most 4 entries"),
     "a seed past 32 bits": ("99999999999999999999".join(PARAMS.rsplit("42", 1)),  # train's, the last
                             "train.seed: must be at most 4294967295, got 99999999999999999999"),
@@ -89,7 +100,7 @@ def test_train_parameters_that_would_crash_or_run_away(tmp_path: Path, case: str
 def test_an_alias_bomb_is_named_in_a_short_line(tmp_path: Path) -> None:
     bomb = "a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
     bomb += "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
-    (tmp_path / "params.yaml").write_text(bomb + edited("filters: [16, 64]", "filters: [*c, *c, *c]"))
+    (tmp_path / "params.yaml").write_text(bomb + with_filters("[*c, *c, *c]"))
     tiny_split(tmp_path / "prep", "train.npz", 20)
     result = train(tmp_path, tmp_path / "params.yaml")
     assert_one_line_error(result, "train.filters.0: expected an integer, got [[[1, 1")
@@ -128,7 +139,7 @@ def test_preprocess_checks_the_crop_against_the_networks_blocks(
     tmp_path: Path, idx_folder: Path, crop: int, filters: str, message: str
 ) -> None:
     assert download(tmp_path, str(idx_folder)).returncode == 0
-    text = edited("crop_size: 26", f"crop_size: {crop}").replace("filters: [16, 64]", f"filters: {filters}")
+    text = with_filters(filters, edited("crop_size: 26", f"crop_size: {crop}"))
     (tmp_path / "params.yaml").write_text(text.replace("sources/mnist-sample.yaml", str(idx_folder)))
     assert_one_line_error(preprocess(tmp_path, tmp_path / "params.yaml"), message)
     assert not (tmp_path / "prep").exists()

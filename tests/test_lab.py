@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from dvc_workshop.emulator.server import Emulator
+from dvc_workshop.lab.steps.registry import STEPS
 
 from .conftest import REPO_ROOT, WORKSHOP, dvc, global_git_identity, pipenv_env, run
 from .test_remote import free_port
@@ -114,6 +115,28 @@ def test_check_and_solution_of_the_first_steps(
     request.addfinalizer(emulator.stop)
     env = {**identity, "STORAGE_EMULATOR_HOST": emulator.url}
     lab_command = WORKSHOP
+    # Step 1's exercise: the Pipfile lacks two dev packages of its lock; the check keeps the answer
+    # for the hints, and names a line in the wrong place or of another version.
+    checked = run([*lab_command, "check"], cwd=lab, check=False, **env).stdout
+    assert "Step 1: Pipfile lacks 2 dev packages of its lock (the exercise of step 1)" in checked, checked
+    assert "# TODO(lab step 1)" in (lab / "Pipfile").read_text()
+    pipfile = (lab / "Pipfile").read_text()
+    (lab / "Pipfile").write_text(
+        pipfile.replace("[dev-packages]", '[dev-packages]\nruff = "==0.8"\npre-commit = "*"')
+    )
+    checked = run([*lab_command, "check"], cwd=lab, check=False, **env).stdout
+    assert 'Step 1: Pipfile\'s ruff is "==0.8" under [dev-packages]; the lock was made with "*"' in checked
+    (lab / "Pipfile").write_text(
+        pipfile.replace("[dev-packages]", '[dev-packages]\nruff = "*"') + 'pre-commit = "*"\n'
+    )
+    checked = run([*lab_command, "check"], cwd=lab, check=False, **env).stdout
+    assert "Step 1: Pipfile has no pre-commit under [dev-packages] (it is under [scripts])" in checked, (
+        checked
+    )
+    (lab / "Pipfile").write_text(pipfile)
+    first = run([*lab_command, "solution", "1"], cwd=lab, **env).stdout
+    assert "Pipfile.lock is up-to-date." in first and "git diff" not in first, first
+    assert run(["git", "status", "--porcelain"], cwd=lab).stdout == ""  # committed
     checked = run([*lab_command, "check"], cwd=lab, check=False, **env)
     before = checked.stdout
     assert checked.returncode == 1  # not all done
@@ -163,7 +186,7 @@ def test_check_and_solution_of_the_first_steps(
     emulator.stop()  # it stops answering: step 1 says so at once, and nothing else is checked
     stopped = run([*lab_command, "check"], cwd=lab, check=False, **env).stdout
     assert f"Step 1: the emulator at {emulator.url} does not answer" in stopped
-    assert stopped.count("not checked") == 9
+    assert stopped.count("not checked") == len(STEPS) - 1
 
     inside = run([*lab_command, "check", "--lab", "dvc_workshop/ml"], cwd=lab, check=False, **env).stdout
     assert inside == stopped
@@ -179,8 +202,9 @@ def test_check_and_solution_of_the_first_steps(
         "error: / is in no git repository: cd to your lab"
     )
 
-    wrong = run([*lab_command, "solution", "11"], cwd=lab, check=False, **env)
-    assert wrong.returncode == 2 and wrong.stderr == "error: invalid step 11: the lab has steps 1 to 10\n"
+    wrong = run([*lab_command, "solution", str(len(STEPS) + 1)], cwd=lab, check=False, **env)
+    assert wrong.stderr == f"error: invalid step {len(STEPS) + 1}: the lab has steps 1 to {len(STEPS)}\n"
+    assert wrong.returncode == 2
 
 
 def test_check_watch_checks_again_after_each_change(
@@ -204,13 +228,15 @@ def test_check_watch_checks_again_after_each_change(
         return "".join(screen)
 
     try:
-        assert "Step 2: no default DVC remote" in next_verdict()
-        run([*WORKSHOP, "solution", "2"], cwd=lab, **identity,
-            STORAGE_EMULATOR_HOST=emulator.url)  # fmt: skip
+        assert "Step 1: Pipfile lacks 2 dev packages of its lock" in next_verdict()
+        for step in ("1", "2"):
+            run([*WORKSHOP, "solution", step], cwd=lab, **identity, STORAGE_EMULATOR_HOST=emulator.url)
         verdict = next_verdict()
         while "Step 2:" in verdict:  # a verdict may come between the commands of step 2
             verdict = next_verdict()
-        assert re.search(r"^ 2  Your remote +done$", verdict, re.M) and "2 of 10 done" in verdict, verdict
+        assert (
+            re.search(r"^ 2  Your remote +done$", verdict, re.M) and f"2 of {len(STEPS)} done" in verdict
+        ), verdict
     finally:
         watcher.send_signal(signal.SIGINT)
     assert watcher.wait(timeout=30) == 0

@@ -1,6 +1,10 @@
-"""params.yaml validation: the repository's file is valid, and each bad value is named."""
+"""params.yaml validation: the repository's file is valid, and each bad value is named; and the
+file is written as DVC writes it back, so that `dvc exp run -S` changes one line of it."""
 
 from __future__ import annotations
+
+import shutil
+from pathlib import Path
 
 import pytest
 import yaml
@@ -14,7 +18,7 @@ from dvc_workshop.params import (
     parse_section,
 )
 
-from .conftest import REPO_ROOT
+from .conftest import REPO_ROOT, dvc, git
 
 SECTIONS = {"download_mnist": DownloadParams, "preprocess": PreprocessParams, "train": TrainParams}
 
@@ -98,3 +102,43 @@ def test_unreadable_params_files_are_reported(tmp_path) -> None:
     (tmp_path / "empty.yaml").write_text("preprocess: {}\n")
     with pytest.raises(ParamsError, match="has no 'train' section"):
         load_section(tmp_path / "empty.yaml", "train", TrainParams)
+
+
+def params_diff(repo: Path) -> list[str]:
+    """The lines of params.yaml that differ from the last commit, as `git diff` shows them."""
+    diff = git(repo, "diff", "--unified=0", "HEAD", "--", "params.yaml").splitlines()
+    return [line for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+
+
+# `dvc exp run -S` loads params.yaml with ruamel's round trip, replaces every value (lists and
+# null too) and dumps it again (dvc/utils/hydra.py apply_overrides): a flow list `[16, 64]` came
+# back one entry a line and `null` empty, 8 lines of diff for one parameter.
+@pytest.mark.slow  # real DVC: 7 s a case
+@pytest.mark.parametrize(
+    ("override", "diff"),
+    [
+        ("train.dropout=0.35", ["-  dropout: 0.3", "+  dropout: 0.35"]),
+        ("train.filters=[16,32]", ["-  - 64", "+  - 32"]),  # the list's entries, one a line
+        ("download_mnist.limit_per_split=300", [
+            "-  limit_per_split:  # empty: every image; an integer N keeps only the first N of each split",
+            "+  limit_per_split: 300 # empty: every image; an integer N keeps only the first N of each split",
+        ]),
+    ],
+)  # fmt: skip
+def test_dvc_exp_run_set_param_changes_only_its_line(tmp_path: Path, override: str, diff: list[str]) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    git(repo, "config", "user.name", "Ada Attendee")  # in the repository: DVC's libgit2 reads it there
+    git(repo, "config", "user.email", "ada@example.com")
+    dvc("init", "-q", cwd=repo)
+    shutil.copy(REPO_ROOT / "params.yaml", repo / "params.yaml")
+    stage = {"cmd": "echo", "params": list(SECTIONS)}  # fast: the stage only depends on the params
+    (repo / "dvc.yaml").write_text(yaml.safe_dump({"stages": {"echo": stage}}))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "params")
+    dvc("exp", "run", "-n", "one-line", "-S", override, cwd=repo)
+    assert params_diff(repo) == diff
+    git(repo, "reset", "-q", "--hard")  # back to the commit; `dvc exp apply` writes the same file
+    dvc("exp", "apply", "one-line", cwd=repo)
+    assert params_diff(repo) == diff

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from dvc_workshop.cli import WorkshopApp, WorkshopError
-from dvc_workshop.lab.check.verdict import find_lab, report
+from dvc_workshop.lab.check.verdict import find_lab, lab_steps, report
 from dvc_workshop.lab.room.commands import room_app
 from dvc_workshop.lab.steps.registry import STEPS
 
@@ -77,8 +77,9 @@ def check(
 
         watch_lab(repo.root)
         return
-    verdict = report(repo)
-    sys.exit(0 if all(number in verdict.done for number in range(1, (step or len(STEPS)) + 1)) else 1)
+    verdict = report(repo, through=step)
+    last = step or len(lab_steps(repo))
+    sys.exit(0 if all(number in verdict.done for number in range(1, last + 1)) else 1)
 
 
 @app.command()

@@ -16,7 +16,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from dvc_workshop.cli import WorkshopApp, WorkshopError, atomic_output
+from dvc_workshop.cli import WorkshopApp, WorkshopError, atomic_output, quiet_tensorflow
 from dvc_workshop.data.arrays import load_split, write_json
 from dvc_workshop.data.model_files import check_model_file
 from dvc_workshop.data.pictures import contact_sheet, save_sheet
@@ -45,6 +45,7 @@ def main(
     """Compute test metrics and write the confusion matrix, per-class scores and mistakes."""
     images, labels = load_split(data_dir / "test.npz")
     check_model_file(model_path)
+    quiet_tensorflow()
     import keras  # here, after the cheap checks: TensorFlow takes seconds to load
 
     try:

@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, Annotated
 import numpy as np
 import typer
 
-from dvc_workshop.cli import WorkshopApp, WorkshopError, atomic_output, move_into_place, remove, scratch_path
+from dvc_workshop.cli import (
+    WorkshopApp,
+    WorkshopError,
+    atomic_output,
+    move_into_place,
+    quiet_tensorflow,
+    remove,
+    scratch_path,
+)
 from dvc_workshop.data.arrays import load_split
 from dvc_workshop.params import TrainParams, check_crop_fits, load_section
 
@@ -64,6 +72,7 @@ def main(
         raise WorkshopError(f"{data_dir / 'train.npz'}: no image left to train on after the validation split")
 
     # Imported here, after the cheap checks: TensorFlow takes seconds to load.
+    quiet_tensorflow()
     import keras
     import tensorflow as tf
     from dvclive import Live

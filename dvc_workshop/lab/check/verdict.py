@@ -42,7 +42,13 @@ def find_lab(folder: Path) -> Lab:
     return lab
 
 
-def check_steps(lab: Lab, show: bool = True) -> Verdict:
+def lab_steps(lab: Lab, through: int | None = None) -> list[Step]:
+    """The steps of this lab: every step, or in a room that ends earlier (`room create --steps`),
+    up to its end; `through` a later step asked for by name."""
+    return STEPS[: max(lab.owner.room_steps or len(STEPS), through or 0)]
+
+
+def check_steps(lab: Lab, show: bool = True, through: int | None = None) -> Verdict:
     """Each step checked in order (the table printed if `show`); after a step 1 not done (no git
     identity, no buckets) the others are not checked: each of them would fail the same way."""
     verdict = Verdict([], None, None)
@@ -50,7 +56,7 @@ def check_steps(lab: Lab, show: bool = True) -> Verdict:
     if exercise.is_file() and not known_right(lab, exercise):
         lab.start(*exercise_command(exercise))  # a child process, beside DVC's answers
     try:
-        for step in STEPS:
+        for step in lab_steps(lab, through):
             if verdict.step and verdict.step.number == 1:
                 state = "not checked"
             else:
@@ -71,13 +77,15 @@ def check_steps(lab: Lab, show: bool = True) -> Verdict:
     return verdict
 
 
-def report(lab: Lab) -> Verdict:
+def report(lab: Lab, through: int | None = None) -> Verdict:
     """The check as printed; then the progress file and the room (if the lab joined one) are told."""
-    verdict = check_steps(lab)
-    count = f"{len(verdict.done)} of {len(STEPS)} done."
+    verdict = check_steps(lab, through=through)
+    steps = lab_steps(lab, through)
+    count = f"{len(verdict.done)} of {len(steps)} done."
     step, problem = verdict.step, verdict.problem
     if step is None or problem is None:
-        print(f"\n{count} Every step is done: well done!")
+        further = f" (Steps {len(steps) + 1} to {len(STEPS)} go further: workshop check {len(STEPS)}.)"
+        print(f"\n{count} Every step is done: well done!{further if len(steps) < len(STEPS) else ''}")
     else:
         print(f"\n{count} Next: lab step {step.number}, {step.title}.")
         print(f"Step {step.number}: {problem.what}\nHint: {problem.hint or f'workshop hint {step.number}'}")

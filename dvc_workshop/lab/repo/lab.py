@@ -53,7 +53,9 @@ class Lab(Runner):
             except (UnicodeDecodeError, OSError) as error:
                 raise Problem(f"{name} cannot be read ({error})", f"git checkout {name}") from None
         if "\n<<<<<<< " in f"\n{text}":
-            raise Problem(
+            from dvc_workshop.lab.repo.merging import merge_problem  # a merge not finished (lab step 11)
+
+            raise merge_problem(self) or Problem(
                 f"{name} has merge conflict markers (<<<<<<<)",
                 f"keep one side (git checkout --theirs {name}), then dvc repro and git commit",
             )
@@ -137,6 +139,15 @@ class Lab(Runner):
                 f"git checkout {ROOM_FILE}",
             )
         return {key: str(room[key]).rstrip("/") for key in ("cache", "raw")} if room else {}
+
+    @cached_property
+    def room_steps(self) -> int | None:
+        """Where the room's lab ends (`room create --steps`), recorded in ROOM_FILE; None: every step."""
+        try:
+            steps = self.yaml_file(ROOM_FILE).get("steps") if (self.root / ROOM_FILE).exists() else None
+        except (Problem, AttributeError):
+            return None
+        return steps if isinstance(steps, int) and steps >= 1 else None
 
     @cached_property
     def buckets(self) -> tuple[str, str]:

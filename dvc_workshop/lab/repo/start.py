@@ -31,6 +31,7 @@ from dvc_workshop.places import (
     CACHE_URL,
     EXERCISE_FILE,
     EXERCISE_FUNCTION,
+    PIPFILE_LEFT_OUT,
     RAW_PREFIX,
     RAW_URL,
     REFERENCE,
@@ -81,6 +82,21 @@ def blank_function(path: Path, name: str) -> None:
     path.write_text("".join(lines))
 
 
+def leave_out_packages(pipfile: Path) -> None:
+    """Step 1's exercise: the dev packages of PIPFILE_LEFT_OUT out of the Pipfile (not its lock)."""
+    lines, section = [], ""
+    for line in pipfile.read_text().splitlines(keepends=True):
+        section = line.strip() if line.startswith("[") else section
+        if section == "[dev-packages]" and line.split("=")[0].strip() in PIPFILE_LEFT_OUT:
+            continue
+        if line.strip() == "[dev-packages]":
+            lines.append(
+                f"# TODO(lab step 1): {len(PIPFILE_LEFT_OUT)} packages of the lock are missing here\n"
+            )
+        lines.append(line)
+    pipfile.write_text("".join(lines))
+
+
 def remove_remotes(repo: Path) -> None:
     """No DVC remotes, no default remote: adding their own is the attendee's first DVC step."""
     from dvc.config import Config
@@ -100,6 +116,7 @@ def copy_start_state(folder: Path, name: str) -> None:
         safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}  # Python 3.10.12+
         tar.extractall(folder, members=members, **safe)
     blank_function(folder / EXERCISE_FILE, EXERCISE_FUNCTION)
+    leave_out_packages(folder / "Pipfile")
     remove_remotes(folder)
     ignored = (folder / ".gitignore").read_text()
     (folder / ".gitignore").write_text(ignored[: ignored.index(OUTPUTS_BLOCK)].rstrip() + "\n" + THIS_LAPTOP)
@@ -124,6 +141,7 @@ def write_room_file(lab: Path, room: dict) -> None:
         "# The workshop room this lab is in (workshop start --room): the lab's checks, hints and\n"
         "# solutions use its buckets. Your name, your folder in the cache bucket: git config workshop.name\n"
         f"cache: {room['cache']}\nraw: {room['raw']}\n"
+        + (f"steps: {room['steps']}  # the room's lab ends at this step\n" if room.get("steps") else "")
     )
 
 

@@ -38,6 +38,9 @@ def create(
     expect: Annotated[
         str, typer.Option(help="Names of the attendees expected, comma-separated (room show lists them).")
     ] = "",
+    steps: Annotated[
+        int | None, typer.Option(min=1, help="End the lab at this step (default: every step).")
+    ] = None,
     project: Annotated[str | None, typer.Option(help="Google Cloud project for new buckets.")] = None,
     group: Annotated[
         str, typer.Option(help="The attendees' Google group, for the access commands.")
@@ -48,12 +51,16 @@ def create(
 
     Then it prints the access commands and the lines to send attendees.
     """
+    from dvc_workshop.cli import WorkshopError
     from dvc_workshop.lab.room.create import create_room
     from dvc_workshop.lab.room.handout import send
     from dvc_workshop.lab.room.storage import check_name
+    from dvc_workshop.lab.steps.registry import STEPS
 
+    if steps and steps > len(STEPS):
+        raise WorkshopError(f"--steps {steps}: the lab has steps 1 to {len(STEPS)}")
     names = tuple(check_name(name.strip()) for name in expect.split(",") if name.strip())
-    made = create_room(raw, cache, mnist, project, replace, names)
+    made = create_room(raw, cache, mnist, project, replace, names, steps=steps)
     raw_url, cache_url = made["raw"], made["cache"]
     print(f"\nRoom {cache_url} is ready. Access, once, by the project's owner (attendees in {group}):")
     for url, role in ((raw_url, "objectViewer"), (cache_url, "objectAdmin")):  # read raw, write cache

@@ -64,7 +64,7 @@ def plan_uploads(found: dict[str, str], files: dict[str, bytes], given: bool, re
 
 def create_room(raw_url: str, cache_url: str, mnist: Path | None = None, project: str | None = None,
                 replace: bool = False, expect: tuple[str, ...] = (),
-                files: dict[str, bytes] | None = None) -> dict:  # fmt: skip
+                files: dict[str, bytes] | None = None, steps: int | None = None) -> dict:  # fmt: skip
     """Make the room, or complete it: both buckets, the raw files (MD5 verified), the record.
     `files` are the raw files where they are not `mnist`'s nor the reference's sample (the emulator's)."""
     raw, cache = bucket_name(raw_url), bucket_name(cache_url)
@@ -99,6 +99,8 @@ def create_room(raw_url: str, cache_url: str, mnist: Path | None = None, project
             kind = kind if digests == sample or kind != "sample" else "full"
         record = {"raw": f"gs://{raw}", "cache": f"gs://{cache}", "source": where, "mnist": kind,
                   "md5": digests, "expected": sorted({*old.get("expected", []), *expect})}  # fmt: skip
+        if steps or old.get("steps"):
+            record["steps"] = steps or old["steps"]  # the lab's end, kept until another is given
         if record != old:
             write_json(cache, ROOM_RECORD, record)
     except storage_errors() as error:
@@ -110,5 +112,12 @@ def create_room(raw_url: str, cache_url: str, mnist: Path | None = None, project
     added = len(record["expected"]) - len(old.get("expected", []))
     if expect:
         print(f"names expected: {len(record['expected'])} ({added} added)")
+    if steps and steps != old.get("steps"):
+        was = (
+            f" (was {old['steps']}; labs already in the room keep theirs until room join --rejoin)"
+            if old.get("steps")
+            else ""
+        )
+        print(f"the lab ends at step {steps}{was}")
     print(f"gs://{cache}/{ROOM_RECORD}: {'written' if record != old else 'unchanged'}")
     return record

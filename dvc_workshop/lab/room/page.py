@@ -20,10 +20,10 @@ from dvc_workshop.lab.room.view import (
     minutes_since,
     readiness,
     repeats,
+    room_steps,
     state,
     step_title,
 )
-from dvc_workshop.lab.steps.registry import STEPS
 
 # The tiles' area on the screen the page is planned for (1400x900 less the side panel): its
 # columns are chosen for tiles of about TILE_SHAPE (width/height); any other screen scales them.
@@ -93,7 +93,7 @@ def columns(count: int) -> tuple[int, int]:
     return cols, max(1, math.ceil(count / cols))
 
 
-def tile(a: dict, now: datetime) -> str:
+def tile(a: dict, now: datetime, steps: list) -> str:
     done, step = a.get("steps_done", []), a.get("step")
     minutes, tries = minutes_since(a.get("since"), now), repeats(a)
     where = (
@@ -102,7 +102,7 @@ def tile(a: dict, now: datetime) -> str:
         else "all done"
     )
     title = html.escape(step_title(step))
-    bar = "".join(f'<span class="{"on" if s.number in done else ""}"></span>' for s in STEPS)
+    bar = "".join(f'<span class="{"on" if s.number in done else ""}"></span>' for s in steps)
     name, problem = html.escape(str(a.get("name"))), html.escape(a.get("problem") or "")
     return (f'<div class="tile {state(a, now)}" data-name="{name}" data-steps="{" ".join(map(str, done))}" '
             f'title="{name}: {problem}"><div class="name">{name}</div><div class="bar">{bar}</div>'
@@ -121,7 +121,7 @@ def side_panel(cache_url: str, attendees: list[dict], doctor: list[dict], room: 
     legend = "".join(f'<li><span class="key" style="background:{colours[k]}"></span> {html.escape(t)}</li>'
                      for k, t in LEGEND.items())  # fmt: skip
     here = Counter(a.get("step") for a in attendees)
-    steps = "".join(f"<li>{html.escape(s.title)} <b>({here[s.number]})</b></li>" for s in STEPS)
+    steps = "".join(f"<li>{html.escape(s.title)} <b>({here[s.number]})</b></li>" for s in room_steps(room))
     parts = [f'<section><h2>Legend</h2><ul style="list-style:none;padding:0">{legend}</ul></section>',
              f"<section><h2>Steps (attendees on each)</h2><ol>{steps}</ol></section>"]  # fmt: skip
     shared = common_problems(attendees, 4)
@@ -152,7 +152,7 @@ def page(cache_url: str, attendees: list[dict], doctor: list[dict] = (), room: d
 <small>({now:%H:%M:%S} UTC, refreshes every {refresh} s)</small></h1>
 <div id="warn" hidden></div>
 <main><div class="grid">
-{"".join(tile(a, now) for a in in_order(attendees, now))}
+{"".join(tile(a, now, room_steps(room)) for a in in_order(attendees, now))}
 </div>{side_panel(cache_url, attendees, list(doctor), room or {})}</main>
 {CHECK}
 </body></html>

@@ -62,6 +62,12 @@ def in_order(attendees: list[dict], now: datetime) -> list[dict]:
     )
 
 
+def room_steps(room: dict | None) -> list:
+    """The steps of the room's lab: every step, or up to where `room create --steps` ends it."""
+    end = (room or {}).get("steps")
+    return STEPS[:end] if isinstance(end, int) and end >= 1 else STEPS
+
+
 def step_title(step: object) -> str:
     return STEPS[step - 1].title if isinstance(step, int) and 1 <= step <= len(STEPS) else ""
 

@@ -1,5 +1,6 @@
-"""Lab step 1: this laptop ready (git's identity), the lab a repository with its origin, and the
-buckets reachable (the emulator answering, or Google credentials)."""
+"""Lab step 1: this laptop ready (git's identity), the lab a repository with its origin, the
+buckets reachable (the emulator answering, or Google credentials), and the Pipfile's exercise
+done (pipfile.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dvc_workshop.emulator.settings import answers, written_settings
 from dvc_workshop.lab.problem import Problem
 from dvc_workshop.lab.repo.lab import Lab
 from dvc_workshop.lab.steps.entry import Reset, Step, fixed
+from dvc_workshop.lab.steps.pipfile import ADD_COMMAND, check_pipfile
 
 
 def check(lab: Lab) -> None:
@@ -50,6 +52,7 @@ def check(lab: Lab) -> None:
                 f"start the emulator (pipenv run emulator, in {lab.reference}), then open a new pipenv "
                 "shell; or: gcloud auth application-default login",
             ) from None
+    check_pipfile(lab)
 
 
 STEP = Step(
@@ -61,6 +64,11 @@ STEP = Step(
         "the buckets: pipenv run emulator in a second terminal, in the workshop's folder, then a new "
         "pipenv shell (it reads the emulator's address from .env); or, with real GCS, gcloud auth "
         "application-default login",
+        "the Pipfile: Pipfile.lock's develop section lists every dev package and what they need; two of "
+        "them are tools you run yourself, not libraries your code imports",
+        "a linter and formatter, and the runner of git hooks (the original handout's flake8/black and "
+        'pre-commit): here ruff and pre-commit, each as name = "*" under [dev-packages]',
+        f"the lines, added: {ADD_COMMAND}; then pipenv verify says the lock matches, and git commit",
     ),
-    Reset(nothing="Step 1 is this laptop's (git's identity, the buckets): nothing in the lab to put back."),
+    Reset(files=("Pipfile", "Pipfile.lock")),
 )

@@ -7,11 +7,13 @@ tests all follow this list (tests/test_guide.py holds the README to it).
 from __future__ import annotations
 
 from dvc_workshop.lab.steps import (
+    data_import,
     download,
     dvc_add,
     environment,
     experiments,
     housekeeping,
+    merge,
     preprocess,
     remote,
     teammate,
@@ -33,5 +35,7 @@ STEPS: list[Step] = [
         dvc_add,
         experiments,
         housekeeping,
+        merge,
+        data_import,
     )
 ]

@@ -1,0 +1,119 @@
+"""Lab step 1's exercise, the original handout's: the lab's Pipfile lacks dev packages the lock was
+made with; the attendee finds them and adds them by hand, so that the Pipfile matches its lock
+again (`pipenv verify`) with nothing re-locked and no pinned version moved.
+
+The target is the reference's own Pipfile (the one its Pipfile.lock was made from): every
+section pipenv hashes into the lock ([[source]], [packages], [dev-packages], [requires]) is
+compared as pipenv reads it (TOML, so layout and comments do not matter), and the first
+difference named with its fix. A Pipfile.lock that moved (`pipenv lock`, `pipenv install X`,
+which re-resolve every package to its newest allowed version) is named with the versions moved.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+from dvc_workshop.lab.problem import Problem
+from dvc_workshop.lab.repo.lab import Lab
+from dvc_workshop.places import PIPFILE_LEFT_OUT
+
+HASHED = ("source", "packages", "dev-packages", "requires")  # what pipenv hashes into Pipfile.lock
+ADD_BACK = "\n".join(f'{name} = "*"' for name in PIPFILE_LEFT_OUT)
+# The README's command: the lines after the [dev-packages] header (awk: the same on Linux and macOS).
+ADD_COMMAND = (
+    "awk '{ print } /^\\[dev-packages\\]$/ { "
+    + "; ".join(f'print "{name} = \\"*\\""' for name in PIPFILE_LEFT_OUT)
+    + " }' Pipfile > Pipfile.new && mv Pipfile.new Pipfile"
+)
+
+
+def read_pipfile(text: str, where: str) -> dict:
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
+    try:
+        return tomlkit.parse(text).unwrap()
+    except TOMLKitError as error:
+        raise Problem(f"{where} is not valid TOML: {error}", "git diff Pipfile shows what changed") from None
+
+
+def first_difference(found: dict, wanted: dict) -> Problem | None:
+    """The first section entry that differs from the target's, said where it belongs."""
+    for section in HASHED:
+        have, want = found.get(section) or {}, wanted.get(section) or {}
+        if section == "source":
+            if have != want:
+                return Problem(
+                    "Pipfile's [[source]] is not the one the lock was made with", "git checkout Pipfile"
+                )
+            continue
+        for name, spec in want.items():
+            if name not in have:
+                elsewhere = next((s for s in found if isinstance(found[s], dict) and name in found[s]), None)
+                where = f" (it is under [{elsewhere}])" if elsewhere else ""
+                return Problem(
+                    f"Pipfile has no {name} under [{section}]{where}: the lock was made with it",
+                    f"add the line {name} = {json.dumps(spec)} under [{section}] (and nowhere else)",
+                )
+            if have[name] != spec:
+                return Problem(
+                    f"Pipfile's {name} is {json.dumps(have[name])} under [{section}]; the lock was made with "
+                    f"{json.dumps(spec)}",
+                    f"make the line {name} = {json.dumps(spec)}",
+                )
+        for name in have:
+            if name not in want:
+                return Problem(
+                    f"Pipfile's [{section}] has {name}, which the lock was not made with: "
+                    "pipenv install would re-lock every package",
+                    f"delete the line {name} = ... under [{section}]",
+                )
+    return None
+
+
+def moved_versions(lab: Lab) -> list[str]:
+    """Pinned versions of the lab's Pipfile.lock that differ from the reference's lock."""
+    try:
+        have = json.loads((lab.root / "Pipfile.lock").read_text())
+        want = json.loads((lab.reference / "Pipfile.lock").read_text())
+    except (OSError, ValueError):
+        return ["Pipfile.lock (unreadable)"]
+    moved = []
+    for section in ("default", "develop"):
+        for name, entry in want.get(section, {}).items():
+            found = have.get(section, {}).get(name, {}).get("version")
+            if found != entry.get("version"):
+                moved.append(
+                    f"{name} {str(entry.get('version', '')).lstrip('=')} -> {str(found).lstrip('=')}"
+                )
+    return moved
+
+
+def check_pipfile(lab: Lab) -> None:
+    """The Pipfile as the lock was made from, the lock untouched, and the Pipfile committed."""
+    if moved := moved_versions(lab):
+        start = lab.git("rev-list", "--max-parents=0", "HEAD").split()[-1][:7]
+        raise Problem(
+            f"Pipfile.lock was re-locked ({len(moved)} versions moved, e.g. {', '.join(moved[:2])}): "
+            "pipenv lock and pipenv install re-resolve every package",
+            f"git checkout {start} -- Pipfile.lock (the lab's own), then pipenv verify",
+        )
+    found = read_pipfile((lab.root / "Pipfile").read_text(), "Pipfile")
+    wanted = read_pipfile((lab.reference / "Pipfile").read_text(), f"{lab.reference}/Pipfile")
+    if problem := first_difference(found, wanted):
+        missing = [
+            n for n in PIPFILE_LEFT_OUT if not any(isinstance(v, dict) and n in v for v in found.values())
+        ]
+        if missing and "Pipfile has no" in problem.what:  # the exercise itself: hints, not the answer
+            raise Problem(
+                f"Pipfile lacks {len(missing)} dev package{'s' if len(missing) > 1 else ''} of its lock "
+                "(the exercise of step 1)",
+                "workshop hint 1",
+            )
+        raise problem
+    if "Pipfile" in lab.uncommitted:
+        raise Problem(
+            "the Pipfile's change is not committed",
+            f"git commit -m {shlex.quote('Pipfile: its dev packages')} Pipfile",
+        )

@@ -92,6 +92,7 @@ def play(tmp_path: Path, env: dict[str, str]) -> None:
         6: lambda: checkout_without_dvc_checkout(lab, env, sh),
         8: lambda: uncommitted_dvc_file(lab, env, sh),
         9: lambda: experiments_only_git_pushed(lab, env, sh),
+        11: lambda: merge_not_pushed(lab, env, sh),
     }
     for step in range(1, STEPS + 1):
         if step == 3:
@@ -273,3 +274,11 @@ def experiments_only_git_pushed(lab: Path, env: dict[str, str], sh: Callable[...
     sh("git push origin main")
     assert_names(lab, env, 9, "no experiment in origin: git push does not send experiments")
     sh("dvc exp push origin dropout-04")
+
+
+def merge_not_pushed(lab: Path, env: dict[str, str], sh: Callable[..., str]) -> None:
+    """The merge committed but never pushed (origin's main as it was before the merge): the check
+    says so, and its hint, run as printed, pushes it."""
+    origin = lab.parent / "my-lab-origin.git"
+    sh(f"git -C {origin} update-ref refs/heads/main $(git rev-parse HEAD^2)")
+    fixed_by_its_hint(lab, env, sh, 11, "your main is not in origin: the teammate cannot pull the merge")

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from dvc_workshop.lab.steps.registry import STEPS
+
 from .conftest import WORKSHOP, sample_emulator
 
 pytestmark = pytest.mark.slow
@@ -58,7 +60,18 @@ class Mistake:
 
 
 UNZIP = "python -m zipfile -e data/download_mnist/Images/test-00.zip my-digits"
+# Step 9's grid, of short trainings (the check takes a grid of any one parameter), and its best applied.
+EPOCHS_GRID = "dvc exp run -q --queue -S 'train.epochs=1,2,3' && dvc exp run --run-all -j 1 >/dev/null 2>&1"
+APPLY_BEST = ("best=$(dvc exp show --csv --sort-by test.accuracy --sort-order desc --drop '.*' --keep "
+              "'Experiment|test.accuracy' | awk -F, 'NR > 1 && $1 != \"\" { print $1; exit }') && "
+              "dvc exp apply $best && git commit -qam best")  # fmt: skip
 CACHE = "gs://dvc-workshop-cache"
+# Step 11's two changes (README): the teammate's, pushed, and mine, committed; then git pull conflicts.
+TEAMMATE = (f"cd ../{LAB}-teammate && sed -i 's/^  dense_units: 256/  dense_units: 128/' params.yaml && dvc repro && "
+            f"git commit -qam 'Dense units 128' && dvc push -q && git push -q && cd ../{LAB}")  # fmt: skip
+DROPOUT = "sed -i 's/^  dropout: 0.2$/  dropout: 0.25/' params.yaml"
+CONFLICT = (f"{TEAMMATE} && {DROPOUT} && dvc repro && git commit -qam 'Dropout 0.25' && "
+            "(git pull -q --no-rebase --no-edit || true)")  # fmt: skip
 MISTAKES = {
     # Step 2: the remote.
     "remote bucket typo": Mistake(
@@ -140,11 +153,28 @@ MISTAKES = {
         ".gitignore has changes that are not committed"),
     # Step 9: experiments.
     "experiments not pushed": Mistake(
-        9, "dvc exp run -n dropout-04 -S train.dropout=0.4 >/dev/null 2>&1 && git checkout params.yaml dvc.lock "
-        "reports/metrics.json && dvc checkout && git push -q origin main",
+        9, f"{EPOCHS_GRID} && {APPLY_BEST} && dvc exp run -n dropout-04 -S train.dropout=0.4 >/dev/null 2>&1 && "
+        "git checkout params.yaml dvc.lock reports/metrics.json && dvc checkout && git push -q origin main",
         "no experiment in origin"),
+    "the grid run, its best not applied": Mistake(
+        9, EPOCHS_GRID, "the grid's best, "),
     # Step 10: housekeeping.
     "dvc gc keeping every commit": Mistake(10, "dvc gc -A -f", "objects the workspace does not use"),
+    # Step 11: a teammate's change, merged (both changes made, then git pull stops on the conflict).
+    "the merge committed with its conflict markers": Mistake(
+        11, f"{CONFLICT} && git commit -qam 'Merge'",
+        "the last commit, a merge, has conflict markers in params.yaml, dvc.lock, reports/metrics.json", at=3),
+    "ours for everything: the teammate's change lost": Mistake(
+        11, f"{CONFLICT} && git checkout --ours params.yaml dvc.lock reports/metrics.json && git add -u && "
+        "git commit -q --no-edit && dvc push -q && git push -q origin main",
+        "params.yaml lost a change in the merge: train.dense_units is 256"),
+    "resolved, but no dvc repro": Mistake(
+        11, f"{CONFLICT} && git checkout --theirs params.yaml dvc.lock reports/metrics.json && {DROPOUT} && "
+        "git add -u && git commit -q --no-edit", "train changed since its last run (params.yaml)", at=5),
+    "pulled before a change of my own": Mistake(
+        11, f"{TEAMMATE} && git pull -q --no-rebase --no-edit && dvc pull -q && {DROPOUT} && dvc repro && "
+        "git commit -qam 'Dropout 0.25' && git push -q origin main",
+        "your main has the teammate's change", fix="reset"),
 }  # fmt: skip
 
 
@@ -178,7 +208,7 @@ def snapshots(tmp_path_factory: pytest.TempPathFactory):
         play.mkdir()
         started = subprocess.run([*WORKSHOP, "start", LAB], cwd=play, env=env, capture_output=True, text=True)
         assert "your name in it: finn" in started.stdout, started.stdout + started.stderr
-        for step in range(0, 10):
+        for step in range(0, len(STEPS)):  # the last step's is played by its mistakes
             if step >= 1:
                 solved = subprocess.run([*WORKSHOP, "solution", str(step)], cwd=play / LAB, env=env, capture_output=True,
                                         text=True)  # fmt: skip

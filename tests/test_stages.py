@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import sys
 import zipfile
 from pathlib import Path
 
@@ -13,9 +14,10 @@ import pytest
 import yaml
 from PIL import Image
 
+from dvc_workshop.data.arrays import save_npz
 from dvc_workshop.ml.transforms import center_crop, standardize
 
-from .conftest import REPO_ROOT, random_digits, run_stage
+from .conftest import REPO_ROOT, random_digits, run, run_stage
 
 
 def write_params(folder: Path, **overrides: dict) -> Path:
@@ -166,3 +168,60 @@ def test_preprocess_standardizes_with_training_statistics_and_rotates_only_train
         unrotated = center_crop(standardize(train_raw, stats["mean"], stats["std"]), 24)
         assert not np.allclose(train["images"], unrotated)
     assert Image.open(tmp_path / "prep.png").size[0] > 10 * 28  # a sheet of ten columns of digits
+
+
+# TensorFlow 2.21's start-up lines on Linux x86-64 (tensorflow-cpu), as train and evaluate printed
+# them before cli.quiet_tensorflow (the long ones cut short): the filter drops these and no other.
+TENSORFLOW_NOISE = [
+    "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+    "I0000 00:00:1796184021.441824    6038 port.cc:153] oneDNN custom operations are on. You may see "
+    "slightly different numerical results [...] `TF_ENABLE_ONEDNN_OPTS=0`.",
+    "E0000 00:00:1796184028.333136    6038 node_def_util.cc:682] NodeDef mentions attribute "
+    "use_unbounded_threadpool which is not in the op definition: Op<name=MapDataset; [...] This may be "
+    "expected if your graph generating binary is newer  than this binary. [...] ParallelMapDatasetV2/_15}}",
+]
+REAL_LINES = [
+    "E0000 00:00:1796184028.333136    6038 cuda_executor.cc:1228] failed call to cuInit: UNKNOWN ERROR (303)",
+    "W0000 00:00:1796184028.333136    6038 cpu_allocator_impl.cc:84] Allocation exceeds 10% of memory.",
+    "F0000 00:00:1796184028.333136    6038 port.cc:153] oneDNN custom operations are on, but a check failed",
+]
+
+
+@pytest.mark.parametrize(("level", "shown"), [(None, REAL_LINES), ("0", [*TENSORFLOW_NOISE, *REAL_LINES])])
+def test_tensorflows_noise_is_dropped_and_the_rest_passes_even_when_the_stage_aborts(
+    tmp_path: Path, level: str | None, shown: list[str]
+) -> None:
+    """What a stage writes to stderr after quiet_tensorflow() reaches the terminal, but for the
+    noise, even if the process dies right after (as a TensorFlow check failure aborts it);
+    TF_CPP_MIN_LOG_LEVEL=0 shows it all."""
+    lines = [*TENSORFLOW_NOISE, *REAL_LINES]
+    written = "".join(f"{line}\n" for line in lines).encode()
+    code = (
+        "import os, sys\nfrom dvc_workshop.cli import quiet_tensorflow\nquiet_tensorflow()\n"
+        f"os.write(2, {written!r})\nprint('and a traceback', file=sys.stderr, flush=True)\nos.abort()\n"
+    )
+    env = {"PYTHONPATH": str(REPO_ROOT), **({"TF_CPP_MIN_LOG_LEVEL": level} if level else {})}
+    result = run([sys.executable, "-c", code], cwd=tmp_path, check=False, **env)
+    assert result.returncode != 0
+    assert result.stderr.splitlines() == [*[line for line in lines if line in shown], "and a traceback"]
+
+
+@pytest.mark.slow  # TensorFlow loads twice: 30 s
+def test_train_and_evaluate_print_nothing_on_stderr(tmp_path: Path) -> None:
+    """TensorFlow's start-up lines are gone from the stages' stderr (README, the first command)."""
+    (tmp_path / "prep").mkdir()
+    rng = np.random.default_rng(0)
+    for split, count in (("train", 40), ("test", 20)):
+        images = rng.random((count, 26, 26), dtype=np.float32)
+        save_npz(tmp_path / f"prep/{split}.npz", images=images, labels=np.arange(count) % 10)
+    params = write_params(tmp_path, train={"epochs": 1})
+    trained = run_stage(
+        "train", "--data-dir", "prep", "--model", "m.keras", "--live-dir", "live", "--params", str(params),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert (trained.returncode, trained.stderr) == (0, "")
+    evaluated = run_stage(
+        "evaluate", "--model", "m.keras", "--data-dir", "prep", "--metrics", "m.json",
+        "--predictions", "p.csv", "--per-class", "c.csv", "--mistakes", "x.png", cwd=tmp_path,
+    )  # fmt: skip
+    assert (evaluated.returncode, evaluated.stderr) == (0, "")

@@ -177,8 +177,8 @@ def merge_problem(runner: Runner) -> Problem | None:
     hand = f"resolve {', '.join(by_hand)} by hand (an editor) and git add it; then: " if by_hand else ""
     files = ", ".join(take + by_hand)
     what = (
-        f"a merge is in progress (git pull's, of {merge.subject('MERGE_HEAD')})"
-        + (f": {files} still in conflict" if files else ": not committed yet")
+        f"the merge of {merge.subject('MERGE_HEAD')} is not finished: "
+        + (f"{files} still in conflict" if files else "not committed yet")
         if in_progress
         else f"the last commit, a merge, has conflict markers in {files}: committed before they were resolved"
     )

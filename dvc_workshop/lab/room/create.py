@@ -114,7 +114,7 @@ def create_room(raw_url: str, cache_url: str, mnist: Path | None = None, project
         print(f"names expected: {len(record['expected'])} ({added} added)")
     if steps and steps != old.get("steps"):
         was = (
-            f" (was {old['steps']}; labs already in the room keep theirs until room join --rejoin)"
+            f" (was {old['steps']}; labs already in the room learn it with workshop room join)"
             if old.get("steps")
             else ""
         )

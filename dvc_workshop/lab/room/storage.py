@@ -46,7 +46,11 @@ def client(project: str | None = None):  # -> google.cloud.storage.Client
     from google.auth.exceptions import DefaultCredentialsError
     from google.cloud import storage
 
-    if os.environ.get("STORAGE_EMULATOR_HOST"):
+    if stand_in := os.environ.get("STORAGE_EMULATOR_HOST"):
+        from dvc_workshop.emulator.settings import unreachable
+
+        if why := unreachable(stand_in):  # at once, in words: not google's retries for 10 s, then "Timeout"
+            raise WorkshopError(f"{why}; that address is STORAGE_EMULATOR_HOST's (from .env, or this shell)")
         return storage.Client(project=project or "dvc-workshop")
     os.environ.setdefault("NO_GCE_CHECK", "true")  # no probe of a cloud VM's metadata server
     try:

@@ -1,5 +1,6 @@
-"""Lab step 9: experiments run, one kept as a branch, one pushed to origin (`dvc exp push`), the
-queue empty, and the teammate's clone with an experiment pulled."""
+"""Lab step 9: a grid of experiments run and its best applied and committed (grid.py), experiments
+run, one kept as a branch, one pushed to origin (`dvc exp push`), the queue empty, and the
+teammate's clone with an experiment pulled."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from dvc_workshop.cli import WorkshopError
 from dvc_workshop.lab.problem import Problem
 from dvc_workshop.lab.repo.lab import Lab
 from dvc_workshop.lab.steps.entry import Reset, Step, fixed
+from dvc_workshop.lab.steps.grid import GRID_SIZE, applied, best, grid
 
 BUSY = ("Queued", "Running")  # dvc queue status: not done yet
-FIRST = "dvc exp run -n dropout-04 -S train.dropout=0.4"  # the README's first experiment
+FIRST = "dvc exp run -n dropout-04 -S train.dropout=0.4"  # the README's experiment in the workspace
+GRID = "dvc exp run --queue -S 'train.learning_rate=0.002,0.003,0.01' && dvc exp run --run-all -j 1"
 
 
 def experiments(lab: Lab, where: str = "") -> list[str]:
@@ -28,8 +31,18 @@ def check(lab: Lab) -> None:
     here, pushed = experiments(lab), experiments(lab, "origin")
     readme_first = FIRST.split()[4]  # dropout-04: the README's, where the attendee has it
     here, pushed = (sorted(names, key=lambda name: name != readme_first) for names in (here, pushed))
+    running = [
+        entry["name"] or entry["rev"][:7] for entry in lab.dvc_state.queue() if entry["status"] in BUSY
+    ]
+    if running:
+        raise Problem(
+            f"experiments are still queued or running: {', '.join(running)}",
+            f"dvc exp run --run-all -j 1 runs the queue; if a worker died: dvc queue logs {running[0]}, "
+            f"then dvc queue kill {running[0]}",
+        )
+    check_grid(lab)
     if not here and not pushed:
-        raise Problem("no experiment yet", FIRST)
+        raise Problem("no experiment in the workspace yet", FIRST)
     if not pushed:
         raise Problem(
             "no experiment in origin: git push does not send experiments", f"dvc exp push origin {here[0]}"
@@ -38,20 +51,33 @@ def check(lab: Lab) -> None:
     if len(branches) < 2:
         name = pushed[0]
         raise Problem("no experiment kept as a branch", f"dvc exp branch {name} {name}")
-    running = [
-        entry["name"] or entry["rev"][:7] for entry in lab.dvc_state.queue() if entry["status"] in BUSY
-    ]
-    if running:
-        raise Problem(
-            f"experiments are still queued or running: {', '.join(running)}",
-            f"wait; if a worker died: dvc queue logs {running[0]}, then dvc queue kill {running[0]}",
-        )
     teammate = lab.teammate
     if teammate is None or not experiments(teammate):
         clone_at = shlex.quote(lab.relative(lab.teammate_root))
         raise Problem(
             "the teammate has no experiment of yours",
             f"cd {clone_at} && git pull && dvc exp pull origin {pushed[0]}",
+        )
+
+
+def check_grid(lab: Lab) -> None:
+    """A grid of GRID_SIZE or more values of one parameter, run, and its best applied and committed."""
+    found = grid(lab)
+    if found is None or len(found[1]) < GRID_SIZE:
+        ran = f" (experiments of {found[0]}: {len(found[1])})" if found else ""
+        raise Problem(
+            f"no grid of {GRID_SIZE} experiments yet: one parameter at {GRID_SIZE} values{ran}", GRID
+        )
+    key, members = found
+    top = best(members)
+    if top is None:
+        raise Problem(f"the grid's experiments of {key} have no test accuracy", "dvc exp show --no-pager")
+    if not applied(lab, key, top):
+        value = top.changed[key]
+        raise Problem(
+            f"the grid's best, {top.name} ({key}={value}, test accuracy {top.accuracy}), is not applied "
+            "and committed",
+            f"dvc exp apply {top.name} && git commit -am {shlex.quote(f'{key}={value}, from {top.name}')}",
         )
 
 
@@ -72,7 +98,9 @@ STEP = Step(
     "Experiments, shared",
     check,
     fixed(
-        f"{FIRST} runs one; dvc exp show --no-pager lists them",
+        f"a grid: {GRID}; then dvc exp show --no-pager --sort-by test.accuracy --sort-order desc puts "
+        "the best first, and dvc exp apply with its name brings it into the workspace, to commit",
+        f"{FIRST} runs one in the workspace; dvc exp show --no-pager lists them",
         "git push sends no experiment: dvc exp push origin dropout-04 does; "
         "dvc exp branch dropout-04 dropout-04 "
         "keeps it as a branch",

@@ -106,10 +106,13 @@ def quiet_tensorflow() -> None:
     if os.environ["TF_CPP_MIN_LOG_LEVEL"] == "0":
         return
     sys.stderr.flush()
-    original = os.dup(2)
-    child = subprocess.Popen(
-        [sys.executable, "-I", "-c", STDERR_FILTER], stdin=subprocess.PIPE, stdout=original
-    )
+    try:
+        original = os.dup(2)
+        child = subprocess.Popen(
+            [sys.executable, "-I", "-c", STDERR_FILTER], stdin=subprocess.PIPE, stdout=original
+        )
+    except OSError:  # no stderr to filter, or no process to spare: the noise stays, nothing else changes
+        return
     assert child.stdin is not None
     os.dup2(child.stdin.fileno(), 2)
     child.stdin.close()

@@ -240,9 +240,10 @@ def test_each_room_failure_points_at_its_own_fix(tmp_path: Path, emulator: Emula
         f"http://127.0.0.1:{port} is not a storage API (it answers 404 to GCS requests)" in elsewhere.stderr
     )
     refused = run(room, cwd=REPO_ROOT, check=False, STORAGE_EMULATOR_HOST=f"http://127.0.0.1:{port}")
-    assert f"nothing answers at http://127.0.0.1:{port} (connection refused: is the emulator running there?)" in refused.stderr, (
-        refused.stderr
-    )
+    assert (
+        f"nothing answers at http://127.0.0.1:{port} (connection refused: is the emulator running there?)"
+        in refused.stderr
+    ), refused.stderr
     for result in (shown, elsewhere, refused):
         assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
 

@@ -93,6 +93,7 @@ def play(tmp_path: Path, env: dict[str, str]) -> None:
         8: lambda: uncommitted_dvc_file(lab, env, sh),
         9: lambda: experiments_only_git_pushed(lab, env, sh),
         11: lambda: merge_not_pushed(lab, env, sh),
+        12: lambda: update_not_committed(lab, env, sh),
     }
     for step in range(1, STEPS + 1):
         if step == 3:
@@ -282,3 +283,10 @@ def merge_not_pushed(lab: Path, env: dict[str, str], sh: Callable[..., str]) -> 
     origin = lab.parent / "my-lab-origin.git"
     sh(f"git -C {origin} update-ref refs/heads/main $(git rev-parse HEAD^2)")
     fixed_by_its_hint(lab, env, sh, 11, "your main is not in origin: the teammate cannot pull the merge")
+
+
+def update_not_committed(lab: Path, env: dict[str, str], sh: Callable[..., str]) -> None:
+    """`dvc update` run in the second project, its .dvc file left uncommitted (the last commit
+    taken back): the check names the file there, and its hint, run as printed, commits it."""
+    sh("git -C ../my-lab-report reset -q --soft HEAD~1")
+    fixed_by_its_hint(lab, env, sh, 12, "../my-lab-report/my-digits.dvc has changes not committed there")

@@ -72,6 +72,11 @@ TEAMMATE = (f"cd ../{LAB}-teammate && sed -i 's/^  dense_units: 256/  dense_unit
 DROPOUT = "sed -i 's/^  dropout: 0.2$/  dropout: 0.25/' params.yaml"
 CONFLICT = (f"{TEAMMATE} && {DROPOUT} && dvc repro && git commit -qam 'Dropout 0.25' && "
             "(git pull -q --no-rebase --no-edit || true)")  # fmt: skip
+# Step 12 (README): a second project beside the lab, my-digits imported from origin; then the lab's new version.
+REPORT = f"git init -q ../{LAB}-report && cd ../{LAB}-report && dvc init -q && git commit -qm 'A project of its own'"
+IMPORTED = (f"{REPORT} && dvc import -q ../{LAB}-origin.git my-digits && git add my-digits.dvc .gitignore && "
+            f"git commit -qm 'Import my-digits' && cd ../{LAB}")  # fmt: skip
+FEWER = "rm my-digits/test/0000?.png && dvc add -q my-digits && git commit -qm 'Ten fewer' my-digits.dvc && dvc push -q"
 MISTAKES = {
     # Step 2: the remote.
     "remote bucket typo": Mistake(
@@ -161,20 +166,32 @@ MISTAKES = {
     # Step 10: housekeeping.
     "dvc gc keeping every commit": Mistake(10, "dvc gc -A -f", "objects the workspace does not use"),
     # Step 11: a teammate's change, merged (both changes made, then git pull stops on the conflict).
-    "the merge committed with its conflict markers": Mistake(
+    "merge: committed with its conflict markers": Mistake(
         11, f"{CONFLICT} && git commit -qam 'Merge'",
         "the last commit, a merge, has conflict markers in params.yaml, dvc.lock, reports/metrics.json", at=3),
-    "ours for everything: the teammate's change lost": Mistake(
+    "merge: ours for everything, the teammate's change lost": Mistake(
         11, f"{CONFLICT} && git checkout --ours params.yaml dvc.lock reports/metrics.json && git add -u && "
         "git commit -q --no-edit && dvc push -q && git push -q origin main",
         "params.yaml lost a change in the merge: train.dense_units is 256"),
-    "resolved, but no dvc repro": Mistake(
+    "merge: resolved, but no dvc repro": Mistake(
         11, f"{CONFLICT} && git checkout --theirs params.yaml dvc.lock reports/metrics.json && {DROPOUT} && "
         "git add -u && git commit -q --no-edit", "train changed since its last run (params.yaml)", at=5),
-    "pulled before a change of my own": Mistake(
+    "merge: pulled before a change of my own": Mistake(
         11, f"{TEAMMATE} && git pull -q --no-rebase --no-edit && dvc pull -q && {DROPOUT} && dvc repro && "
         "git commit -qam 'Dropout 0.25' && git push -q origin main",
         "your main has the teammate's change", fix="reset"),
+    # Step 12: data from another project, dvc import.
+    "dvc get instead of dvc import": Mistake(
+        12, f"{REPORT} && dvc get ../{LAB}-origin.git my-digits",
+        f"../{LAB}-report/my-digits is there, but no .dvc file imports it (dvc get only downloads)"),
+    "imported from the lab's own folder": Mistake(
+        12, f"{REPORT} && dvc import -q ../{LAB} my-digits", f"imports from ../{LAB}, your lab's own folder"),
+    "the new version not git pushed": Mistake(
+        12, f"{IMPORTED} && {FEWER}",
+        f"../{LAB}-origin.git has one version of my-digits, the one imported: your newer one is not pushed"),
+    "dvc update forgotten": Mistake(
+        12, f"{IMPORTED} && {FEWER} && git push -q origin main && dvc gc -q -w -f",
+        f"../{LAB}-report/my-digits.dvc pins my-digits at commit "),
 }  # fmt: skip
 
 

@@ -98,14 +98,16 @@ def test_the_venue_emulator_says_what_to_send(room) -> None:
 
 
 def test_room_create_keeps_what_it_holds(room) -> None:
-    root, reference, env, _, _ = room
+    root, reference, env, _, url = room
     raw, cache = "gs://acme-full-raw", "gs://acme-full-cache"
     assert tuple(name for pair in IDX_FILES.values() for name in pair) == RAW_FILES  # create.py's copy
     made = sh([*LAB, "room", "create", raw, cache, "--expect", "ada,ben"], reference, env)
     assert "(sample), MD5 verified; 4 uploaded, 0 there already" in made, made
     assert "git clone " in made and "pipenv sync && pipenv run dvc repro" in made  # what to send
     assert f"pipenv run workshop start ../my-lab --room {cache} --name NAME" in made
-    assert "--role=roles/storage.objectViewer" in made and "--role=roles/storage.objectAdmin" in made
+    assert f"  pipenv run workshop room use {url}\n" in made and "add-iam-policy-binding" not in made, made
+    swapped = sh([*LAB, "room", "create", cache, "gs://acme-full-other"], reference, env, ok=(2,))
+    assert swapped.startswith(f"error: {cache} is a room's cache bucket (it holds .workshop-room/room.json)")
     again = sh([*LAB, "room", "create", raw, cache], reference, env)
     assert "0 uploaded, 4 there already" in again and "room.json: unchanged" in again, again
     bad = sh([*LAB, "room", "create", "gs://Bad_Name!", cache], reference, env, ok=(2,))
@@ -150,9 +152,18 @@ def test_one_name_one_attendee(room) -> None:
     records = json.loads(sh([*LAB, "room", "show", CACHE, "--json"], reference, env))
     assert [a["name"] for a in records] == ["ana"] and "lab" not in records[0], records
     removed = sh([*LAB, "room", "remove", CACHE, "ana", "ghost"], reference, env, ok=(1,))
-    assert "ana: removed from the room (1 records); their DVC remote" in removed, removed
+    assert "ana: removed from the room (1 record); their DVC remote" in removed, removed
     assert f"ghost: not in room {CACHE} (nothing removed)" in removed, removed
+    after = sh([*LAB, "check"], second, env, ok=(1,))  # her lab does not put her back by itself
+    assert f"(The room at {CACHE} no longer lists ana: this check is on your laptop only" in after, after
     assert json.loads(sh([*LAB, "room", "show", CACHE, "--json"], reference, env)) == []
+    sh([*LAB, "room", "join", CACHE, "--name", "ana"], second, env)
+    assert [a["name"] for a in json.loads(sh([*LAB, "room", "show", CACHE, "--json"], reference, env))] == [
+        "ana"
+    ]
+    upper = sh([*LAB, "room", "join", CACHE, "--name", "Ana"], second, env, ok=(2,))
+    assert upper.startswith("error: --name 'Ana': lowercase, --name ana"), upper
+    sh([*LAB, "room", "remove", CACHE, "ana"], reference, env)  # the room of 30 below starts empty
 
 
 def test_a_room_that_ends_at_step_3(room) -> None:

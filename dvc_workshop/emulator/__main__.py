@@ -17,7 +17,7 @@ import typer
 
 from dvc_workshop.cli import WorkshopApp, WorkshopError
 from dvc_workshop.emulator.server import Emulator, raw_mnist, raw_objects
-from dvc_workshop.emulator.settings import answers, configure_project, written_settings
+from dvc_workshop.emulator.settings import answers, configure_project, is_local, written_settings
 from dvc_workshop.lab.room.create import create_room
 from dvc_workshop.lab.room.handout import send
 from dvc_workshop.places import CACHE_BUCKET, CACHE_URL, EMULATOR_PORT, RAW_BUCKET, RAW_PREFIX, RAW_URL
@@ -60,6 +60,11 @@ def main(
             "reach it at (hostname -I or ipconfig lists them), e.g. --host 192.168.1.20"
         )
     running = written_settings(repo).get("STORAGE_EMULATOR_HOST")
+    if running and not is_local(running):
+        raise WorkshopError(
+            f"this folder uses the room at {running} (workshop room use): stay on the venue's network, "
+            "or stop using it: pipenv run workshop room use --off"
+        )
     if running and answers(running):
         raise WorkshopError(f"this folder already uses the emulator at {running} (another terminal, or "
                             "workshop room use): use it, or stop it there first")  # fmt: skip

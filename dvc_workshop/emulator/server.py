@@ -4,6 +4,7 @@ laptop with the workshop's raw and cache buckets: the room without a Google acco
 from __future__ import annotations
 
 import ctypes
+import errno
 import gzip
 import os
 import secrets
@@ -36,7 +37,15 @@ def check_port_free(host: str, port: int) -> None:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a listener refuses, TIME_WAIT not
         try:
             probe.bind((host, port))
-        except OSError:
+        except socket.gaierror:
+            raise WorkshopError(
+                f"--host {host}: not an address (give one like 192.168.1.20, no http://, no :port)"
+            ) from None
+        except OSError as error:
+            if error.errno == errno.EADDRNOTAVAIL:
+                raise WorkshopError(
+                    f"--host {host}: not an address of this laptop (hostname -I or ipconfig lists its own)"
+                ) from None
             raise WorkshopError(f"port {port} is taken: stop what uses it, or use --port") from None
 
 

@@ -85,6 +85,13 @@ def unreachable(endpoint: str, seconds: float = 3) -> str | None:
         return f"{endpoint} cannot be reached ({getattr(reason, 'strerror', None) or reason})"
 
 
+def is_local(endpoint: str) -> bool:
+    """Whether an emulator's address is this laptop's own (pipenv run emulator), not a venue's."""
+    from urllib.parse import urlsplit
+
+    return urlsplit(endpoint).hostname in ("127.0.0.1", "localhost", "::1")
+
+
 def answers(endpoint: str) -> bool:
     """Whether a GCS endpoint (the emulator) answers at all, within 3 s."""
     return unreachable(endpoint) is None

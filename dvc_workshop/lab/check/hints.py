@@ -25,7 +25,7 @@ def show_hint(lab: Lab, number: int | None, all_hints: bool) -> None:
             [
                 *(
                     [f"for the problem found ({problem.what}): {problem.hint}"]
-                    if problem and problem.hint
+                    if problem and problem.hint and not problem.hint.startswith("workshop hint")
                     else []
                 ),
                 *step.hints(lab, problem),

@@ -106,6 +106,10 @@ def report(lab: Lab, through: int | None = None) -> Verdict:
             rejoin = f"workshop room join {room} --name {lab.attendee} --rejoin"
             print(f"(The room at {room} did not get this check: another lab holds the name {lab.attendee} "
                   f"there. If {lab.attendee} is you: {rejoin})")  # fmt: skip
+        elif told == "removed":
+            join = f"workshop room join {room} --name {lab.attendee}"
+            print(f"(The room at {room} no longer lists {lab.attendee}: this check is on your laptop only; "
+                  f"to come back: {join})")  # fmt: skip
         elif told == "failed":
             print(f"(The room at {room} did not get this check: it is on your laptop only.)")
     return verdict

@@ -62,10 +62,12 @@ class Lab(Runner):
         try:
             document = yaml.safe_load(text) or {}
         except yaml.YAMLError as error:
+            from dvc_workshop.lab.repo.merging import merge_problem  # a merge half-resolved (lab step 11)
+
             mark = getattr(error, "problem_mark", None)
             line = f" at line {mark.line + 1}" if mark else ""
             problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-            raise Problem(
+            raise merge_problem(self) or Problem(
                 f"{name} is not valid YAML{line}: {problem}",
                 f"git diff {name} shows what changed; git checkout {name} goes back to the last commit",
             ) from None
@@ -192,6 +194,12 @@ class Lab(Runner):
     def teammate_root(self) -> Path:
         """Where lab step 7 clones the teammate's copy: beside the lab, FOLDER-teammate."""
         return self.owner.root.with_name(f"{self.owner.root.name}-teammate")
+
+    @cached_property
+    def report_root(self) -> Path:
+        """Where lab step 12 makes a second DVC project, which imports the lab's data: beside the
+        lab, FOLDER-report."""
+        return self.owner.root.with_name(f"{self.owner.root.name}-report")
 
     @cached_property
     def teammate(self) -> Lab | None:

@@ -39,13 +39,25 @@ def text_at(runner: Runner, revision: str, path: str = "params.yaml") -> str:
 
 
 def parsed(text: str) -> dict[str, object] | None:
-    """params.yaml's values, or None where it has conflict markers or is not YAML."""
+    """params.yaml's values, or None where it has conflict markers, is not YAML, or has a key
+    twice (both sides' lines kept: DVC refuses it, though PyYAML takes the last)."""
     if MARKER.search(text):
         return None
     try:
-        return leaves(yaml.safe_load(text) or {})
+        return None if twice(yaml.compose(text)) else leaves(yaml.safe_load(text) or {})
     except yaml.YAMLError:
         return None
+
+
+def twice(node: yaml.Node | None) -> str | None:
+    """A key that a mapping of this YAML document has twice."""
+    if isinstance(node, yaml.MappingNode):
+        keys = [key.value for key, _ in node.value]
+        found = next((key for key in keys if keys.count(key) > 1), None)
+        return found or next(filter(None, (twice(value) for _, value in node.value)), None)
+    if isinstance(node, yaml.SequenceNode):
+        return next(filter(None, map(twice, node.value)), None)
+    return None
 
 
 @dataclass
@@ -147,15 +159,24 @@ def merge_problem(runner: Runner) -> Problem | None:
     its problem names the files and gives the commands that finish it keeping both changes."""
     in_progress = bool(runner.git("rev-parse", "-q", "--verify", "MERGE_HEAD"))
     parents = runner.git("rev-list", "--parents", "-n", "1", "HEAD").split()[1:]
+    redone = ["params.yaml", *git_outputs(runner)]
     marked = runner.git("grep", "-l", "-E", "^<<<<<<< ", "--", ".").split()
+    marked += runner.git("grep", "-l", "-E", "^(=======|>>>>>>> .*)$", "--", *redone).split()  # left over
     unmerged = runner.git("diff", "--name-only", "--diff-filter=U").split()
     if not in_progress and not (
         marked and len(parents) == 2 and runner.git("grep", "-l", "^<<<<<<< ", "HEAD")
     ):
         return None
     merge = Merge(runner, "HEAD", "MERGE_HEAD") if in_progress else Merge(runner, *parents)
-    redone = ["params.yaml", *git_outputs(runner)]
-    take = [path for path in redone if path in marked or path in unmerged]
+    here = runner.root / "params.yaml"
+    text = here.read_text() if here.exists() else ""
+    try:
+        doubled = twice(yaml.compose(text))  # markers deleted, both sides' lines kept
+    except yaml.YAMLError:
+        doubled = None
+    take = [
+        path for path in redone if path in marked or path in unmerged or (doubled and path == "params.yaml")
+    ]
     by_hand = sorted(set(marked + unmerged) - set(redone))
     if take and in_progress and set(take) <= set(unmerged):
         commands = [f"git checkout --theirs {shlex.join(take)}"]
@@ -163,9 +184,7 @@ def merge_problem(runner: Runner) -> Problem | None:
         commands = [f"git checkout {merge.theirs if in_progress else merge.theirs[:7]} -- {shlex.join(take)}"]
     else:
         commands = []
-    current = (
-        text_at(runner, merge.theirs) if "params.yaml" in take else (runner.root / "params.yaml").read_text()
-    )
+    current = text_at(runner, merge.theirs) if "params.yaml" in take else text
     lost = merge.lost(parsed(current) or {})
     present = [path for path in redone if (runner.root / path).exists() or path in take]
     commands += [
@@ -182,4 +201,5 @@ def merge_problem(runner: Runner) -> Problem | None:
         if in_progress
         else f"the last commit, a merge, has conflict markers in {files}: committed before they were resolved"
     )
+    what += f" (params.yaml has {doubled} twice: both sides' lines kept)" if doubled else ""
     return Problem(what, hand + " && ".join(filter(None, commands)))

@@ -40,6 +40,7 @@ def with_names(block: str, lab: Lab) -> str:
         RAW_URL: raw,
         f"../{EXAMPLE_LAB}-origin.git": sibling(owner, owner.origin) if owner.origin else "origin",
         f"../{EXAMPLE_LAB}-teammate": sibling(owner, lab.teammate_root),
+        f"../{EXAMPLE_LAB}-report": sibling(owner, lab.report_root),
         f"../{EXAMPLE_LAB}": sibling(owner, owner.root),
     }
     pattern = re.compile("|".join(re.escape(example) + r"(?![\w.-])" for example in names))  # longest first
@@ -47,7 +48,7 @@ def with_names(block: str, lab: Lab) -> str:
 
 
 def sibling(lab: Lab, path: Path) -> str:
-    """A folder beside the lab (its origin, the teammate's clone, the lab itself) as the README
+    """A folder beside the lab (its origin, the teammate's clone, the report, the lab itself) as the README
     names them, from the lab or from the clone alike: ../NAME; elsewhere, its whole path."""
     return shlex.quote(f"../{path.name}" if path.parent == lab.root.parent else str(path))
 
@@ -66,6 +67,15 @@ def run_solution(lab: Lab, step: int) -> None:
             ) from None
         finally:
             lab.stop()
+    try:
+        STEPS[step - 1].check(lab)
+        print(f"Lab step {step} is done already (workshop check {step} says so): nothing run. "
+              f"workshop reset {step} puts it back to its start.")  # fmt: skip
+        return
+    except Problem:
+        pass  # not done: its commands run
+    finally:
+        lab.stop()
     for block in lab_blocks(lab.reference / "README.md", step):
         block = with_names(block, lab)
         print(f"$ {block.strip()}", flush=True)

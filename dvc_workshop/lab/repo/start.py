@@ -205,6 +205,7 @@ def start_lab(folder: Path, name: str, room: dict | None = None) -> Path:
 
 def begin(folder: Path, room_url: str | None, name: str | None, rejoin: bool = False) -> None:
     """`workshop start`, said: the lab made, and what to do next, in the attendee's names."""
+    from dvc_workshop.emulator.settings import is_local
     from dvc_workshop.lab.repo.lab import name_from
     from dvc_workshop.lab.room.membership import claim_name
     from dvc_workshop.lab.room.storage import check_name
@@ -223,10 +224,11 @@ def begin(folder: Path, room_url: str | None, name: str | None, rejoin: bool = F
         f"Your lab is {lab} (origin: {os.path.relpath(origin)}); your name in it: {chosen}"
         f"{'' if name else ' (from git config user.name; workshop start --name chooses another)'}."
     )
-    if room and (emulator := os.environ.get("STORAGE_EMULATOR_HOST")):
-        first = (
-            f"the room's emulator serves it at {emulator}: keep it running (yours), or keep to its network"
-        )
+    emulator = os.environ.get("STORAGE_EMULATOR_HOST")
+    if emulator and not is_local(emulator):
+        first = f"the room's emulator at {emulator} serves the buckets: stay on the venue's network"
+    elif emulator:
+        first = f"keep the emulator running (pipenv run emulator, at {emulator}): it serves the buckets"
     elif room:
         first = "once, with the account your facilitator gave access: gcloud auth application-default login"
     else:

@@ -51,7 +51,10 @@ def create(
 
     Then it prints the access commands and the lines to send attendees.
     """
+    import os
+
     from dvc_workshop.cli import WorkshopError
+    from dvc_workshop.emulator.settings import is_local
     from dvc_workshop.lab.room.create import create_room
     from dvc_workshop.lab.room.handout import send
     from dvc_workshop.lab.room.storage import check_name
@@ -62,11 +65,18 @@ def create(
     names = tuple(check_name(name.strip()) for name in expect.split(",") if name.strip())
     made = create_room(raw, cache, mnist, project, replace, names, steps=steps)
     raw_url, cache_url = made["raw"], made["cache"]
-    print(f"\nRoom {cache_url} is ready. Access, once, by the project's owner (attendees in {group}):")
-    for url, role in ((raw_url, "objectViewer"), (cache_url, "objectAdmin")):  # read raw, write cache
-        binding = f"--member=group:{group} --role=roles/storage.{role}"
-        print(f"  gcloud storage buckets add-iam-policy-binding {url} {binding}")
-    send(cache_url, logins=True)
+    if stand_in := os.environ.get("STORAGE_EMULATOR_HOST"):  # an emulator: no accounts, no access to give
+        print(f"\nRoom {cache_url} is ready, on the emulator at {stand_in}.")
+        if is_local(stand_in):
+            print("(This laptop's own emulator: a rehearsal. For the day, serve it to the venue: "
+                  "pipenv run emulator --host ADDRESS, docs/facilitator.md.)")  # fmt: skip
+        send(cache_url, logins=False, use_line=f"pipenv run workshop room use {stand_in}")
+    else:
+        print(f"\nRoom {cache_url} is ready. Access, once, by the project's owner (attendees in {group}):")
+        for url, role in ((raw_url, "objectViewer"), (cache_url, "objectAdmin")):  # read raw, write cache
+            binding = f"--member=group:{group} --role=roles/storage.{role}"
+            print(f"  gcloud storage buckets add-iam-policy-binding {url} {binding}")
+        send(cache_url, logins=True)
     print(
         f"Watch the room: pipenv run workshop room show {cache_url} --watch   (or --html room.html --watch)"
     )
@@ -122,11 +132,15 @@ def show(
     try:
         while True:
             room, attendees, doctor = records.snapshot(cache)
+            if not room:
+                records.load_room(cache)  # no room's record there: its line says why
             if as_json:
                 print(room_view.as_json(attendees))
             elif html:
                 with atomic_output(html) as scratch:  # the browser never reloads a half-written page
-                    scratch.write_text(room_page.page(cache, attendees, doctor, room, refresh=every))
+                    scratch.write_text(
+                        room_page.page(cache, attendees, doctor, room, every if watch else None)
+                    )
                 print(f"{html}: {len(attendees)} attendees ({time.strftime('%H:%M:%S')})", flush=True)
             else:
                 text = room_view.table(cache, attendees, doctor, room)

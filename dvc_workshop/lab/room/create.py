@@ -74,6 +74,11 @@ def create_room(raw_url: str, cache_url: str, mnist: Path | None = None, project
     where = f"gs://{raw}/{RAW_PREFIX}"
     storage = client(project)
     try:
+        if bucket_exists(raw) and read_json(raw, ROOM_RECORD):
+            raise WorkshopError(
+                f"gs://{raw} is a room's cache bucket (it holds {ROOM_RECORD}): the raw bucket comes first, "
+                f"workshop room create gs://RAW gs://{raw}; nothing changed"
+            )
         old = (read_json(cache, ROOM_RECORD) or {}) if bucket_exists(cache) else {}
         if old.get("raw", f"gs://{raw}") != f"gs://{raw}" and not replace:
             raise WorkshopError(

@@ -11,15 +11,19 @@ import subprocess
 from dvc_workshop.places import REFERENCE
 
 
-def repository() -> str:
-    """The address attendees clone: this clone's `origin` (a line saying so where there is none)."""
+def repository() -> tuple[str, str]:
+    """The address attendees clone (this clone's `origin`) and a note where it cannot be theirs."""
     try:
         url = subprocess.run(
             ["git", "remote", "get-url", "origin"], cwd=REFERENCE, capture_output=True, text=True, timeout=10
         ).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         url = ""
-    return url or "THE-REPOSITORY-URL (this clone has no origin remote: put your repository's address)"
+    if not url:
+        return "REPOSITORY-URL", "this clone has no origin remote: put your repository's address in"
+    if "://" not in url and not re.match(r"[\w.-]+@[\w.-]+:", url):  # a folder of this laptop
+        return url, f"{url} is a folder on this laptop: put your repository's address in"
+    return url, ""
 
 
 def readme_first_command() -> str:
@@ -30,15 +34,17 @@ def readme_first_command() -> str:
 
 
 def send(cache_url: str, logins: bool, use_line: str | None = None) -> None:
-    """Print the lines to send attendees for the room at `cache_url`."""
-    folder = repository().rstrip("/").rsplit("/", 1)[-1].removesuffix(".git") or "dvc-workshop"
-    if repository().startswith("THE-"):
-        folder = REFERENCE.name
+    """Print the lines to send attendees for the room at `cache_url` (`use_line`: a venue's room)."""
+    url, note = repository()
+    folder = url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git") or REFERENCE.name
     login = "gcloud auth application-default login && " if logins else ""
     print("Send attendees, a week before (each in a terminal, with their own name for NAME):")
-    print(f"  git clone {repository()} && cd {folder}")
+    print(f"  git clone {url} && cd {folder}")
+    if note:
+        print(f"  ({note})")
     print(f"  {readme_first_command()}")
-    if use_line:
+    if use_line:  # the room is reachable on the venue's network only: its checks wait for the day
+        print("  pipenv run workshop doctor")
         print("On the day, on the venue's network, first:")
         print(f"  {use_line}")
         print(f"  pipenv run workshop doctor --room {cache_url} --name NAME")

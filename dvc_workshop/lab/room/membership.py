@@ -79,5 +79,6 @@ def use_endpoint(endpoint: str | None, off: bool) -> None:
     configure_project(REFERENCE, environment(endpoint))
     print(f"{REFERENCE.name} now uses the room at {endpoint} ({CACHE_URL}): every pipenv run and")
     print("pipenv shell opened from now, here and in the labs made from here (an open shell: exit, reopen).")
-    name = name_from(Runner(REFERENCE).git("config", "user.name"))
+    user = Runner(REFERENCE).git("config", "user.name")
+    name = name_from(user) if user else "YOUR-NAME"
     print(f"Next: pipenv run workshop start ../my-lab --room {CACHE_URL} --name {name}")

@@ -86,11 +86,12 @@ def columns(count: int) -> tuple[int, int]:
     """Columns and rows that give `count` tiles of TILE_SHAPE the largest size in AREA."""
 
     def size(cols: int) -> float:
-        rows = math.ceil(count / cols)
+        rows = math.ceil(max(count, 1) / cols)
         return min(AREA[0] / cols / TILE_SHAPE, AREA[1] / rows)
 
-    cols = max(range(1, max(count, 1) + 1), key=size)
-    return cols, max(1, math.ceil(count / cols))
+    count = max(count, 1)  # an empty room: one empty place
+    cols = max(range(1, count + 1), key=size)
+    return cols, math.ceil(count / cols)
 
 
 def tile(a: dict, now: datetime, steps: list) -> str:
@@ -140,16 +141,18 @@ def side_panel(cache_url: str, attendees: list[dict], doctor: list[dict], room: 
 
 
 def page(cache_url: str, attendees: list[dict], doctor: list[dict] = (), room: dict | None = None,
-         refresh: int = 10, now: datetime | None = None) -> str:  # fmt: skip
+         refresh: int | None = 10, now: datetime | None = None) -> str:  # fmt: skip
     now = now or datetime.now(timezone.utc)
     cols, rows = columns(len(attendees))
     done = sum(a.get("step") is None for a in attendees)
     title = f"Room {html.escape(cache_url)}"
+    reload = f'<meta http-equiv="refresh" content="{refresh}">' if refresh else ""
+    when = f"refreshes every {refresh} s" if refresh else "a snapshot: --watch refreshes it"
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="{refresh}">
+<html lang="en"><head><meta charset="utf-8">{reload}
 <title>{title}</title><style>{STYLE.replace("COLS", str(cols)).replace("ROWS", str(rows))}</style></head>
 <body><h1>{title}: {attendees_count(len(attendees))}, {done} done
-<small>({now:%H:%M:%S} UTC, refreshes every {refresh} s)</small></h1>
+<small>({now:%H:%M:%S} UTC, {when})</small></h1>
 <div id="warn" hidden></div>
 <main><div class="grid">
 {"".join(tile(a, now, room_steps(room)) for a in in_order(attendees, now))}

@@ -109,13 +109,18 @@ def claim(cache_url: str, record: dict, rejoin: bool) -> None:
 
 def report(cache_url: str, record: dict) -> str:
     """Write one attendee's record to the room: "sent", "taken" (another lab holds the name: its
-    record is left alone) or "failed"; never fails the check that calls it."""
+    record is left alone), "removed" (the facilitator took the name out: it stays out until the
+    attendee joins again) or "failed"; never fails the check that calls it."""
+    from google.api_core.exceptions import NotFound
+
     try:
         cache = bucket_name(cache_url)
         held = client().bucket(cache).blob(f"{ATTENDEES}/{record['name']}.json")
         try:
             previous = json.loads(held.download_as_text(retry=None, timeout=3))
-        except Exception:  # none yet, or cut short: this check writes it
+        except NotFound:  # joining wrote the first record: none now means removed
+            return "removed"
+        except ValueError:  # cut short: this check writes it whole
             previous = {}
         if previous.get("lab") not in (None, record["lab"]):
             return "taken"
@@ -170,6 +175,10 @@ def remove(cache_url: str, names: list[str], everyone: bool, data: bool) -> int:
             names = sorted({blob.name.rsplit("/", 1)[1].removesuffix(".json") for blob in listed})
             listed = storage.list_blobs(cache, prefix=f"{DOCTOR}/", retry=retry(10), timeout=10)
             names = sorted({*names, *(blob.name.rsplit("/", 1)[1].removesuffix(".json") for blob in listed)})
+            if data:  # the remotes of attendees whose records went before
+                folders = storage.list_blobs(cache, delimiter="/", retry=retry(10), timeout=10)
+                list(folders)  # the folders come with the listing's last page
+                names = sorted({*names, *(p.rstrip("/") for p in folders.prefixes if p != f"{RECORDS}/")})
             if not names:
                 print(f"gs://{cache}: no attendees to remove")
         missing = 0
@@ -185,7 +194,12 @@ def remove(cache_url: str, names: list[str], everyone: bool, data: bool) -> int:
                 continue
             kept = "" if data else f"; their DVC remote gs://{cache}/{name} kept (--data removes it)"
             removed = f", and {len(folder)} objects of gs://{cache}/{name}" if data else ""
-            print(f"{name}: removed from the room ({len(gone)} records{removed}){kept}")
+            count = f"{len(gone)} record{'' if len(gone) == 1 else 's'}"
+            print(f"{name}: removed from the room ({count}{removed}){kept}")
+        room = read_json(cache, ROOM_RECORD) or {}
+        if set(room.get("expected", [])) & set(names):  # gone from the room: no longer expected either
+            room["expected"] = sorted(set(room["expected"]) - set(names))
+            write_json(cache, ROOM_RECORD, room)
     except storage_errors() as error:
         raise cloud_error(error, f"removing from room gs://{cache}") from None
     return missing

@@ -11,9 +11,12 @@ import re
 
 from dvc_workshop.cli import WorkshopError
 
-NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")  # an attendee's folder in the cache bucket
+NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")  # an attendee's folder in the cache bucket
 BUCKET = re.compile(r"[a-z0-9][a-z0-9_.-]{1,61}[a-z0-9]")  # GCS's naming rules, in short
-CREDENTIALS_FIX = "gcloud auth application-default login (or start the emulator: pipenv run emulator)"
+CREDENTIALS_FIX = (
+    "gcloud auth application-default login (a venue's room: pipenv run workshop room use "
+    "http://ADDRESS:4443, with the facilitator's address; your own: pipenv run emulator)"
+)
 
 
 def bucket_name(url: str) -> str:
@@ -28,9 +31,15 @@ def bucket_name(url: str) -> str:
 
 
 def check_name(name: str) -> str:
+    if NAME.fullmatch(name.lower()) and name != name.lower():
+        raise WorkshopError(
+            f"--name {name!r}: lowercase, --name {name.lower()} (folders are case-sensitive: "
+            f"{name} and {name.lower()} would be two attendees)"
+        )
     if not NAME.fullmatch(name):
         raise WorkshopError(
-            f"--name {name!r}: your folder in the room's bucket, 1-40 letters, digits, - or _, e.g. ada"
+            f"--name {name!r}: your folder in the room's bucket, 1-40 lowercase letters, digits, - or _, "
+            "e.g. ada"
         )
     return name
 

@@ -90,7 +90,7 @@ def readiness(attendees: list[dict], doctor: list[dict], room: dict) -> dict[str
     return {
         "ready": sorted(name for name, d in results.items() if d.get("ok")),
         "not ready": [
-            f"{name} ({'; '.join(d.get('failed') or ['?'])[:120]})"
+            f"{name} ({'; '.join(d.get('failed') or ['?'])[:120].rstrip()})"
             for name, d in sorted(results.items())
             if not d.get("ok")
         ],

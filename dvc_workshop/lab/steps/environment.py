@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from dvc_workshop.emulator.settings import answers, written_settings
+from dvc_workshop.emulator.settings import answers, is_local, written_settings
 from dvc_workshop.lab.problem import Problem
 from dvc_workshop.lab.repo.lab import Lab
 from dvc_workshop.lab.steps.entry import Reset, Step, fixed
@@ -29,6 +29,12 @@ def check(lab: Lab) -> None:
         )
     if emulator := os.environ.get("STORAGE_EMULATOR_HOST"):
         if not answers(emulator):  # gcsfs would retry an endpoint that does not answer for minutes
+            if not is_local(emulator):
+                raise Problem(
+                    f"the room's emulator at {emulator} does not answer",
+                    "is this laptop on the venue's network? Ask the facilitator whether it runs "
+                    "(not pipenv run emulator: that would be a room of your own)",
+                )
             raise Problem(
                 f"the emulator at {emulator} does not answer",
                 "start it (pipenv run emulator, in a second terminal, in the workshop's folder)",

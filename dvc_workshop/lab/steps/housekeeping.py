@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import yaml
+
 from dvc_workshop.lab.problem import Problem
 from dvc_workshop.lab.repo.lab import Lab
 from dvc_workshop.lab.steps.entry import Reset, Step, fixed
@@ -36,10 +38,30 @@ def unused_objects(lab: Lab) -> tuple[set[str], set[str]]:
     entries = [entry for stage in lab.locked.values() for entry in stage.get("outs", []) or []]
     for dvc_file in lab.dvc_files:
         entries += lab.yaml_file(dvc_file).get("outs", [])
+    for commit in later_commits(lab):  # a later step's versions (step 11's merge): not step 10's garbage
+        entries += [entry for stage in locked_at(lab, commit) for entry in stage.get("outs") or []]
     used = objects_named(cache, {str(entry.get("md5")) for entry in entries if isinstance(entry, dict)})
     deps = {str(dep.get("md5")) for stage in lab.locked.values() for dep in stage.get("deps", []) or []}
     unused = stored - used
     return unused, unused & objects_named(cache, deps)
+
+
+def later_commits(lab: Lab) -> list[str]:
+    """The commits of main from the newest experiment's base commit (refs/exps/XX/YYYY.../name) on:
+    step 10's workspace and what later steps committed, whose data a `dvc gc -w` after step 10
+    would take but step 10 never asked to."""
+    refs = lab.git("for-each-ref", "--format=%(refname)", "refs/exps").split()
+    bases = {"".join(ref.split("/")[2:4]) for ref in refs if ref.count("/") >= 4}
+    return lab.git("rev-list", "HEAD", *(f"^{base}^@" for base in bases)).split() if bases else []
+
+
+def locked_at(lab: Lab, commit: str) -> list[dict]:
+    """The stages of dvc.lock as `commit` has it (none where it has none, or it does not parse)."""
+    try:
+        stages = (yaml.safe_load(lab.git("show", f"{commit}:dvc.lock")) or {}).get("stages") or {}
+    except (yaml.YAMLError, AttributeError):
+        return []
+    return [stage for stage in stages.values() if isinstance(stage, dict)] if isinstance(stages, dict) else []
 
 
 def check(lab: Lab) -> None:

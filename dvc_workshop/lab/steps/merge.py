@@ -34,7 +34,7 @@ def change(clone: Lab, avoid: set[str] | None = None) -> str:
     value, key = next(v for v in CHANGES[name] if str(values.get(name)) != v), name.partition(".")[2]
     message = shlex.quote(f"{key.replace('_', ' ').capitalize()} {value}")
     sed = f"sed -i.bak 's/^  {key}: [^ ]*/  {key}: {value}/' params.yaml && rm params.yaml.bak"
-    return f"{sed} && dvc repro && git commit -am {message}"
+    return f"{sed} && dvc repro && git commit -am {message} && dvc push"
 
 
 def step_merge(lab: Lab, made: set[str]) -> Merge | None:
@@ -74,9 +74,7 @@ def before_merge(lab: Lab, teammate: Lab, origin: Runner) -> Problem:
                 f"in {clone}: params.yaml is changed, not committed",
                 "dvc repro && git commit -am 'A change of the teammate' && dvc push && git push",
             )
-        return there(
-            f"the teammate has not changed params.yaml yet (in {clone})", f"{again} && dvc push && git push"
-        )
+        return there(f"the teammate has not changed params.yaml yet (in {clone})", f"{again} && git push")
     said = teammate.git("log", "-1", "--format=%h (%s)", theirs[0])
     if not ancestor(origin, theirs[0], "main"):
         if behind:  # git push would be refused: the teammate merges origin's newer commits first
@@ -88,7 +86,7 @@ def before_merge(lab: Lab, teammate: Lab, origin: Runner) -> Problem:
         return there(
             f"your main has the teammate's change {said} but no merge of it (git pull fast-forwarded "
             "or rebased): once more, the teammate first",
-            f"{again} && dvc push && git push",
+            f"{again} && git push",
         )
     pushed = set(origin.git("rev-list", "main").split())
     if not [

@@ -20,6 +20,15 @@ def step_start(lab: Lab, tips: list[str], made: set[str]) -> str:
     return lab.git("merge-base", "--octopus", *tips, *starts)
 
 
+def free_branch(lab: Lab, name: str, tip: str) -> str:
+    """`name`, or `name-2`, `name-3`...: a branch name that holds no other commit (an earlier reset's)."""
+    candidate, number = name, 1
+    while lab.git("rev-parse", "-q", "--verify", f"refs/heads/{candidate}") not in ("", tip):
+        number += 1
+        candidate = f"{name}-{number}"
+    return candidate
+
+
 def undo(lab: Lab) -> None:
     """Refused where main changed other files since the step's start (another step's work, which
     this would take back too). Uncommitted changes go to git stash; a merge in progress is aborted
@@ -61,8 +70,9 @@ def undo(lab: Lab) -> None:
             for t in tips.values()
         )
         if tip != start and not later and tip not in kept.values():
-            lab.must("git", "branch", "-f", f"{BRANCH}{suffix}", tip)
-            kept[f"{BRANCH}{suffix}"] = tip
+            name = free_branch(lab, f"{BRANCH}{suffix}", tip)
+            lab.must("git", "branch", "-f", name, tip)
+            kept[name] = tip
     lab.must("git", "reset", "-q", "--hard", start)
     origin.must("git", "update-ref", "refs/heads/main", start)
     teammate.must("git", "reset", "-q", "--hard", start)

@@ -92,9 +92,8 @@ def main() -> None:
         for _ in range(options.runs):
             for workers in (1, 2):
                 wall, memory, ok, total = grid(repo, options.values, workers)
-                row = (
-                    f"{workers:>7}  {wall:>5.0f}s  {wall / count:>13.0f}s  {memory:>9.1f} GB  {ok} of {total}"
-                )
+                each = wall / count
+                row = f"{workers:>7}  {wall:>5.0f}s  {each:>13.0f}s  {memory:>9.1f} GB  {ok} of {total}"
                 print(row, flush=True)
 
 

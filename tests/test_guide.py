@@ -1,6 +1,6 @@
 """The doc pages work as written: the `dvc stage add` commands (docs/pipelines.md), the
 standardization exercise (README, lab step 4), the `full` configuration (docs/performance.md),
-and the README stays the handout: under 25,000 bytes, its lab steps those of the lab's registry."""
+and the README stays the handout: under 36,000 bytes, its lab steps those of the lab's registry."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from dvc_workshop.lab.steps.registry import STEPS
 from .conftest import REPO_ROOT, run
 from .test_readme import DOC_PAGES, doc_blocks
 
-README_LIMIT_BYTES = 25_000
+# The handout: twelve lab steps and the original handout's environment part; the reference is docs/.
+README_LIMIT_BYTES = 36_000
 
 
 def doc_block(tag: str) -> str:

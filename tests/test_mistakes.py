@@ -166,8 +166,8 @@ MISTAKES = {
     # Step 10: housekeeping.
     "dvc gc keeping every commit": Mistake(10, "dvc gc -A -f", "objects the workspace does not use"),
     # Step 11: a teammate's change, merged (both changes made, then git pull stops on the conflict).
-    "merge: committed with its conflict markers": Mistake(
-        11, f"{CONFLICT} && git commit -qam 'Merge'",
+    "merge: committed with its conflict markers, past the hook": Mistake(  # dvc install's hook refuses them
+        11, f"{CONFLICT} && git commit --no-verify -qam 'Merge'",
         "the last commit, a merge, has conflict markers in params.yaml, dvc.lock, reports/metrics.json", at=3),
     "merge: ours for everything, the teammate's change lost": Mistake(
         11, f"{CONFLICT} && git checkout --ours params.yaml dvc.lock reports/metrics.json && git add -u && "
@@ -175,7 +175,8 @@ MISTAKES = {
         "params.yaml lost a change in the merge: train.dense_units is 256"),
     "merge: resolved, but no dvc repro": Mistake(
         11, f"{CONFLICT} && git checkout --theirs params.yaml dvc.lock reports/metrics.json && {DROPOUT} && "
-        "git add -u && git commit -q --no-edit", "train changed since its last run (params.yaml)", at=5),
+        "git add -u && git commit -q --no-edit",  # the teammate's dvc.lock names the teammate's outputs
+        "models/model.keras of train are not in your cache (the remote has them)", at=5),
     "merge: pulled before a change of my own": Mistake(
         11, f"{TEAMMATE} && git pull -q --no-rebase --no-edit && dvc pull -q && {DROPOUT} && dvc repro && "
         "git commit -qam 'Dropout 0.25' && git push -q origin main",
@@ -186,9 +187,8 @@ MISTAKES = {
         f"../{LAB}-report/my-digits is there, but no .dvc file imports it (dvc get only downloads)"),
     "imported from the lab's own folder": Mistake(
         12, f"{REPORT} && dvc import -q ../{LAB} my-digits", f"imports from ../{LAB}, your lab's own folder"),
-    "the new version not git pushed": Mistake(
-        12, f"{IMPORTED} && {FEWER}",
-        f"../{LAB}-origin.git has one version of my-digits, the one imported: your newer one is not pushed"),
+    "the new version not git pushed": Mistake(  # step 11 wants main in origin: it says so first
+        12, f"{IMPORTED} && {FEWER} && dvc gc -q -w -f", "your main is not in origin", at=11),
     "dvc update forgotten": Mistake(
         12, f"{IMPORTED} && {FEWER} && git push -q origin main && dvc gc -q -w -f",
         f"../{LAB}-report/my-digits.dvc pins my-digits at commit "),

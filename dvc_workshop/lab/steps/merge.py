@@ -138,7 +138,7 @@ def hints(lab: Lab, problem: Problem | None) -> list[str]:
         f"the teammate's side, in {lab.relative(lab.teammate_root)}: change a parameter of train (sed), dvc "
         "repro, git commit -am, dvc push, git push",
         "your side, in your lab: another parameter of train, on the line next to it; dvc repro, git commit "
-        "-am, then git pull --no-rebase --no-edit: CONFLICT in params.yaml, dvc.lock, reports/metrics.json",
+        "-am, dvc push, then git pull --no-rebase --no-edit: CONFLICT in params.yaml, dvc.lock, the metrics",
         "params.yaml keeps both changes: git checkout --theirs params.yaml takes the teammate's, then your "
         "sed again; dvc.lock and the metrics: either side's (git checkout --theirs): dvc repro rewrites them",
         "then: dvc repro, git add params.yaml dvc.lock reports/metrics.json, git commit --no-edit, dvc push, "

@@ -111,6 +111,17 @@ def git(repo: Path, *args: str) -> str:
     return run(["git", *args], cwd=repo).stdout
 
 
+def emulator_ready(server: subprocess.Popen[str]) -> str:
+    """What `pipenv run emulator` printed up to its "GCS emulator on" line (the buckets and the
+    default room it made come first), once it serves."""
+    said = []
+    for line in server.stdout:
+        said.append(line)
+        if line.startswith("GCS emulator on"):
+            return "".join(said)
+    raise AssertionError(f"the emulator stopped before serving:\n{''.join(said)}")
+
+
 @contextmanager
 def sample_emulator(folder: Path) -> Iterator:  # Iterator[Emulator]
     """fake-gcs-server on a free loopback port with the default room's buckets, the raw bucket

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from dvc_workshop.lab.steps.registry import STEPS
+
 from .conftest import WORKSHOP, lab_played_to
 
 pytestmark = pytest.mark.slow
@@ -90,6 +92,8 @@ def test_a_busy_laptop_gets_the_idle_verdict(played, case: str) -> None:
     print(f"{case}: idle {idle_s:.1f} s, beside {HOGS} CPU-bound processes {times} s")
     for output in (idle_output, *(output for _, output, _ in busy)):
         assert not [phrase for phrase in NEVER if phrase in output], output
-    assert len(idle) == 10 + 3 and CASES[case] in "\n".join(idle), idle_output  # table, count, Step, Hint
+    assert len(idle) == len(STEPS) + 3 and CASES[case] in "\n".join(idle), (
+        idle_output
+    )  # table, count, Step, Hint
     for verdict, output, _ in busy:
         assert verdict == idle, f"idle:\n{idle_output}\nbusy:\n{output}"

@@ -25,7 +25,7 @@ from dvc_workshop.data.arrays import save_npz
 from dvc_workshop.emulator.server import Emulator
 from dvc_workshop.params import ParamsError, TrainParams, load_section
 
-from .conftest import REPO_ROOT, WORKSHOP, copy_repo, git, global_git_identity, run, run_stage
+from .conftest import REPO_ROOT, WORKSHOP, copy_repo, emulator_ready, git, global_git_identity, run, run_stage
 from .test_remote import free_port
 from .test_stages import assert_one_line_error, download, preprocess, write_params
 
@@ -331,7 +331,7 @@ def test_the_emulator_on_a_taken_port_exits_and_leaves_the_settings(tmp_path: Pa
 
 def start_emulator(repo: Path, port: int, data: Path) -> subprocess.Popen[str]:
     server = subprocess.Popen(emulator_command(port, data), cwd=repo, stdout=subprocess.PIPE, text=True)
-    assert f"GCS emulator on http://127.0.0.1:{port}" in server.stdout.readline()
+    assert f"GCS emulator on http://127.0.0.1:{port}" in emulator_ready(server)
     return server
 
 

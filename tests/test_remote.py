@@ -26,6 +26,7 @@ from .conftest import (
     copy_repo,
     digests,
     dvc,
+    emulator_ready,
     git,
     random_digits,
     remove_local_data,
@@ -153,7 +154,12 @@ def test_emulator_command_configures_and_cleans_up(tmp_path: Path) -> None:
     for attempt in range(2):  # the second start finds the buckets kept in --data-dir
         server = subprocess.Popen(command, cwd=repo, stdout=subprocess.PIPE, text=True)
         try:
-            assert f"GCS emulator on http://127.0.0.1:{port}" in server.stdout.readline()
+            said = emulator_ready(server)
+            assert f"GCS emulator on http://127.0.0.1:{port}" in said
+            room = "4 uploaded" if attempt == 0 else "0 uploaded, 4 there already"  # nothing replaced
+            assert (
+                f"gs://{RAW_BUCKET}/{RAW_PREFIX}: the four MNIST files (sample), MD5 verified; {room}" in said
+            )
             assert f"endpointurl = http://127.0.0.1:{port}" in (repo / ".dvc/config.local").read_text()
             assert f"STORAGE_EMULATOR_HOST=http://127.0.0.1:{port}" in (repo / ".env").read_text()
             listing = Emulator(data, port).filesystem().ls(f"{RAW_BUCKET}/{RAW_PREFIX}")

@@ -35,9 +35,9 @@ def check(lab: Lab) -> None:
     """The second project, then its import (`check_import`); each hint is typed in the lab."""
     root, at = lab.report_root, q(lab.relative(lab.report_root))
     origin = origin_there(lab)
-    data = next(iter(lab.dvc_files.values()), [EXAMPLE])[0]
+    data = next((outs[0] for outs in lab.dvc_files.values() if outs), EXAMPLE)
     push = f"{'dvc push && ' if 'new' in lab.cloud_status.values() else ''}git push origin main"
-    first = f"{push} && " if lab.origin and not tracking(Runner(lab.origin), "HEAD", data)[1] else ""
+    first = f"{push} && " if origin_dir(lab) and not tracking(Runner(lab.origin), "HEAD", data)[1] else ""
     get = f"dvc import{' -f' if (root / data).exists() else ''} {origin} {q(data)}"
     if not (root / ".git").exists() or not (root / ".dvc").is_dir():
         init = [] if (root / ".git").exists() else [f"git init {at}"]
@@ -46,7 +46,11 @@ def check(lab: Lab) -> None:
         raise Problem(what or f"no DVC project at {at} to import your data into", first + " && ".join(init))
     report = Lab(root)
     try:
-        if not (imports := imported(report)):
+        try:
+            imports = imported(report)
+        except Problem as problem:  # a .dvc file there that does not parse: said as typed from the lab
+            raise Problem(f"in {at}: {problem.what}", problem.hint and f"cd {at} && {problem.hint}") from None
+        if not imports:
             what = f"{at}/{data} is there, but no .dvc file imports it (dvc get only downloads)"
             raise Problem(
                 what if (root / data).exists() else f"no dvc import in {at} yet", f"{first}cd {at} && {get}"
@@ -61,11 +65,13 @@ def check_import(lab: Lab, report: Lab, imports: dict[str, dict], push: str, fir
     a version after the first, in the workspace as its .dvc file records it, committed. `first`:
     the lab's pushes that the import needs; `get`: the README's import, in the lab's names."""
     teammate = lab.teammate.root.resolve() if lab.teammate else None
-    allowed = [path for path in (lab.origin and lab.origin.resolve(), teammate) if path]
-    sources = {name: (report.root / str(dep["repo"]["url"])).resolve() for name, dep in imports.items()}
+    allowed = [path for path in (origin_dir(lab) and lab.origin.resolve(), teammate) if path]
+    sources = {
+        name: (report.root / str(doc["deps"][0]["repo"]["url"])).resolve() for name, doc in imports.items()
+    }
     name = next((name for name in imports if sources[name] in allowed), next(iter(imports)))
-    dep, source, at = imports[name], sources[name], q(lab.relative(report.root))
-    path, rev_lock, shown = str(dep["path"]), str(dep["repo"].get("rev_lock")), f"{at}/{name}"
+    dep, source, at = imports[name]["deps"][0], sources[name], q(lab.relative(report.root))
+    path, rev_lock, shown = str(dep["path"]), str(dep["repo"].get("rev_lock") or ""), f"{at}/{name}"
     origin = origin_there(lab)
     again = f"{first}cd {at} && dvc import -f {origin} {q(path)}"
     if source not in allowed:
@@ -82,13 +88,15 @@ def check_import(lab: Lab, report: Lab, imports: dict[str, dict], push: str, fir
         raise Problem(what, f"{first}cd {at} && dvc remove {q(name)} && {get}")
     if tracking(src, rev_lock, path)[1] != now:
         raise Problem(
-            f"{shown} pins {path} at commit {rev_lock[:7]} of {here}, which has a newer version", update
+            f"{shown} pins {path} at commit {rev_lock[:7] or '(none)'} of {here}, which has a newer version",
+            update,
         )
     commits = src.git("log", "--format=%H", tip, "--", *files).split()
     if len({tuple(sorted(tracking(src, commit, path)[1].items())) for commit in commits}) < 2:
         pull = f" && cd {here} && git pull && dvc pull" if source == teammate else ""
         raise newer_version(lab, path, src, here, push + pull, bool(pull))
-    out = (report.yaml_file(name).get("outs") or [{}])[0]
+    outs = imports[name].get("outs")
+    out = outs[0] if isinstance(outs, list) and outs and isinstance(outs[0], dict) else {}
     if now.get(path, out.get("md5")) != out.get("md5"):  # a working copy's files, not its commit's
         raise Problem(f"{shown} holds another {path} than commit {rev_lock[:7]} of {here} records", again)
     status = report.dvc_state.ask(  # outputs only: with check_updates, DVC would clone the source
@@ -112,20 +120,26 @@ def check_import(lab: Lab, report: Lab, imports: dict[str, dict], push: str, fir
         )
 
 
+def origin_dir(lab: Lab) -> bool:
+    """Whether the lab's origin is a folder here (a moved one is no source to read)."""
+    return bool(lab.origin and lab.origin.is_dir())
+
+
 def origin_there(lab: Lab) -> str:
     """The lab's origin as typed in the second project (beside the lab: ../FOLDER-origin.git)."""
     return q(os.path.relpath(lab.origin, lab.report_root)) if lab.origin else "origin"
 
 
 def imported(report: Lab) -> dict[str, dict]:
-    """The project's import .dvc files (their dependency names a repo) -> that dependency."""
+    """The project's import .dvc files (their dependency names a repo) -> what they hold."""
     found = {}
     for file in sorted(dvc_files_in(report.root)):
         name = file.relative_to(report.root).as_posix()
-        deps = report.yaml_file(name).get("deps") or []
+        document = report.yaml_file(name)
+        deps = document.get("deps") or []
         dep = deps[0] if isinstance(deps, list) and deps and isinstance(deps[0], dict) else {}
         if isinstance(dep.get("repo"), dict) and dep["repo"].get("url") and dep.get("path"):
-            found[name] = dep
+            found[name] = document
     return found
 
 

@@ -53,9 +53,6 @@ def undo(lab: Lab) -> None:
                 f"main changed {', '.join(sorted(other))} since {since}, where step 11 "
                 "started: another step's work, which reset 11 would take back too"
             )
-    if set(tips.values()) == {start}:
-        print(f"Step 11 has nothing to put back: main is at {since} in the lab, in origin and in the clone.")
-        return
     for clone in (lab, teammate):
         if clone.git("rev-parse", "-q", "--verify", "MERGE_HEAD"):
             clone.must("git", "merge", "--abort")
@@ -63,6 +60,9 @@ def undo(lab: Lab) -> None:
         if clone.git("status", "--porcelain", "--untracked-files=no"):
             clone.must("git", "stash", "push", "-q", "-m", "before workshop reset 11")
             print(f"Uncommitted changes of {clone.root} are in its git stash list (git stash pop there).")
+    if set(tips.values()) == {start}:
+        print(f"Main is where step 11 starts, at {since}, in the lab, in origin and in the clone.")
+        return
     kept = {}
     for suffix, tip in tips.items():
         later = any(

@@ -60,6 +60,8 @@ class Mistake:
 
 
 UNZIP = "python -m zipfile -e data/download_mnist/Images/test-00.zip my-digits"
+PIPFILE_ADD = ("awk '{ print } /^\\[dev-packages\\]$/ { print \"pre-commit = \\\"*\\\"\"; print \"ruff = \\\"*\\\"\" }' "
+               "Pipfile > Pipfile.new && mv Pipfile.new Pipfile")  # fmt: skip
 # Step 9's grid, of short trainings (the check takes a grid of any one parameter), and its best applied.
 EPOCHS_GRID = "dvc exp run -q --queue -S 'train.epochs=1,2,3' && dvc exp run --run-all -j 1 >/dev/null 2>&1"
 APPLY_BEST = ("best=$(dvc exp show --csv --sort-by test.accuracy --sort-order desc --drop '.*' --keep "
@@ -78,6 +80,17 @@ IMPORTED = (f"{REPORT} && dvc import -q ../{LAB}-origin.git my-digits && git add
             f"git commit -qm 'Import my-digits' && cd ../{LAB}")  # fmt: skip
 FEWER = "rm my-digits/test/0000?.png && dvc add -q my-digits && git commit -qm 'Ten fewer' my-digits.dvc && dvc push -q"
 MISTAKES = {
+    # Step 1: the Pipfile's exercise (its two dev packages, added by hand; nothing re-locked).
+    "a dev package pinned": Mistake(
+        1, PIPFILE_ADD.replace("*", "==0.8.0", 2).replace("==0.8.0", "*", 1) + " && git commit -qm Pipfile Pipfile",
+        'Pipfile\'s ruff is "==0.8.0" under [dev-packages]; the lock was made with "*"'),
+    "a dev package under [packages]": Mistake(
+        1, PIPFILE_ADD.replace("dev-packages", "packages"),
+        "Pipfile has no pre-commit under [dev-packages] (it is under [packages])"),
+    "the lock re-locked": Mistake(
+        1, "workshop solution 1 >/dev/null && python -c \"import json; d = json.load(open('Pipfile.lock')); "
+        "d['develop']['ruff']['version'] = '==0.0.1'; json.dump(d, open('Pipfile.lock', 'w'), indent=4)\"",
+        "Pipfile.lock was re-locked (1 version moved, e.g. ruff"),
     # Step 2: the remote.
     "remote bucket typo": Mistake(
         2, "dvc remote add -d dvc-workshop gs://dvc-workshop-cahce/finn",
@@ -251,7 +264,7 @@ def lab_at(root: Path, step: int, case: str) -> Path:
 def test_a_mistake_is_named_and_its_hint_reaches_the_step(snapshots, case: str) -> None:
     root, env = snapshots
     mistake = MISTAKES[case]
-    lab = lab_at(root, max(mistake.step - 1, 1), case)
+    lab = lab_at(root, mistake.step - 1, case)
     made = shell(mistake.commands, lab, env)
     assert made.returncode == 0, made.stdout[-2000:] + made.stderr[-2000:]
     done, output = check(lab, env, mistake.step)

@@ -38,6 +38,29 @@ def read_pipfile(text: str, where: str) -> dict:
         raise Problem(f"{where} is not valid TOML: {error}", "git diff Pipfile shows what changed") from None
 
 
+def toml_value(spec: object) -> str:
+    """A Pipfile entry's value as TOML writes it ("*", or {version = "*", extras = ["gs"]})."""
+    import tomlkit
+
+    if isinstance(spec, dict):
+        table = tomlkit.inline_table()
+        table.update(spec)
+        return table.as_string().strip()
+    return tomlkit.item(spec).as_string()
+
+
+def delete_line(name: str) -> str:
+    """The command that deletes package `name`'s line, wherever it is (sed -i.bak: Linux and macOS)."""
+    return f"sed -i.bak {shlex.quote('/^' + name.replace('.', '[.]') + ' = /d')} Pipfile && rm Pipfile.bak"
+
+
+def add_line(name: str, spec: object, section: str) -> str:
+    """The command that adds package `name`'s line under `[section]` (awk: Linux and macOS)."""
+    line = f"{name} = {toml_value(spec)}".replace("\\", "\\\\").replace('"', '\\"')
+    program = "{ print } /^\\[" + section + '\\]$/ { print "' + line + '" }'
+    return f"awk {shlex.quote(program)} Pipfile > Pipfile.new && mv Pipfile.new Pipfile"
+
+
 def first_difference(found: dict, wanted: dict) -> Problem | None:
     """The first section entry that differs from the target's, said where it belongs."""
     for section in HASHED:
@@ -52,22 +75,25 @@ def first_difference(found: dict, wanted: dict) -> Problem | None:
             if name not in have:
                 elsewhere = next((s for s in found if isinstance(found[s], dict) and name in found[s]), None)
                 where = f" (it is under [{elsewhere}])" if elsewhere else ""
+                fix = add_line(name, spec, section)
                 return Problem(
                     f"Pipfile has no {name} under [{section}]{where}: the lock was made with it",
-                    f"add the line {name} = {json.dumps(spec)} under [{section}] (and nowhere else)",
+                    f"{delete_line(name)} && {fix}" if elsewhere else fix,
                 )
             if have[name] != spec:
                 return Problem(
-                    f"Pipfile's {name} is {json.dumps(have[name])} under [{section}]; the lock was made with "
-                    f"{json.dumps(spec)}",
-                    f"make the line {name} = {json.dumps(spec)}",
+                    f"Pipfile's {name} is {toml_value(have[name])} under [{section}]; the lock was made with "
+                    f"{toml_value(spec)}",
+                    f"{delete_line(name)} && {add_line(name, spec, section)}",
                 )
+    for section in HASHED[1:]:  # then what the lock was not made with
+        have, want = found.get(section) or {}, wanted.get(section) or {}
         for name in have:
             if name not in want:
                 return Problem(
                     f"Pipfile's [{section}] has {name}, which the lock was not made with: "
                     "pipenv install would re-lock every package",
-                    f"delete the line {name} = ... under [{section}]",
+                    delete_line(name),
                 )
     return None
 
@@ -95,9 +121,10 @@ def check_pipfile(lab: Lab) -> None:
     if moved := moved_versions(lab):
         start = lab.git("rev-list", "--max-parents=0", "HEAD").split()[-1][:7]
         raise Problem(
-            f"Pipfile.lock was re-locked ({len(moved)} versions moved, e.g. {', '.join(moved[:2])}): "
+            f"Pipfile.lock was re-locked ({len(moved)} version{'s' if len(moved) > 1 else ''} moved, e.g. "
+            f"{', '.join(moved[:2])}): "
             "pipenv lock and pipenv install re-resolve every package",
-            f"git checkout {start} -- Pipfile.lock (the lab's own), then pipenv verify",
+            f"git checkout {start} -- Pipfile.lock && pipenv verify",
         )
     found = read_pipfile((lab.root / "Pipfile").read_text(), "Pipfile")
     wanted = read_pipfile((lab.reference / "Pipfile").read_text(), f"{lab.reference}/Pipfile")

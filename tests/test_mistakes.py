@@ -53,6 +53,7 @@ class Mistake:
     problem: str  # what the check's "Step N:" line must say
     fix: str = "hint"  # "hint": its hints, run as printed, reach the step; "reset": reset N, solution N
     at: int | None = None  # where the check stops, if an earlier step than `step` (the mistake undid it)
+    deep: bool = False  # a long chain of trainings: run on demand (pytest -m deep), not in every run
 
     @property
     def stops_at(self) -> int:
@@ -189,19 +190,20 @@ MISTAKES = {
     "merge: resolved, but no dvc repro": Mistake(
         11, f"{CONFLICT} && git checkout --theirs params.yaml dvc.lock reports/metrics.json && {DROPOUT} && "
         "git add -u && git commit -q --no-edit",  # the teammate's dvc.lock names the teammate's outputs
-        "models/model.keras of train are not in your cache (the remote has them)", at=5),
+        "models/model.keras of train are not in your cache (the remote has them)", at=5, deep=True),
     "merge: pulled before a change of my own": Mistake(
         11, f"{TEAMMATE} && git pull -q --no-rebase --no-edit && dvc pull -q && {DROPOUT} && dvc repro && "
         "git commit -qam 'Dropout 0.25' && git push -q origin main",
-        "your main has the teammate's change", fix="reset"),
+        "your main has the teammate's change", fix="reset", deep=True),
     # Step 12: data from another project, dvc import.
     "dvc get instead of dvc import": Mistake(
         12, f"{REPORT} && dvc get ../{LAB}-origin.git my-digits",
         f"../{LAB}-report/my-digits is there, but no .dvc file imports it (dvc get only downloads)"),
     "imported from the lab's own folder": Mistake(
-        12, f"{REPORT} && dvc import -q ../{LAB} my-digits", f"imports from ../{LAB}, your lab's own folder"),
+        12, f"{REPORT} && dvc import -q ../{LAB} my-digits", f"imports from ../{LAB}, your lab's own folder",
+        deep=True),
     "the new version not git pushed": Mistake(  # step 11 wants main in origin: it says so first
-        12, f"{IMPORTED} && {FEWER} && dvc gc -q -w -f", "your main is not in origin", at=11),
+        12, f"{IMPORTED} && {FEWER} && dvc gc -q -w -f", "your main is not in origin", at=11, deep=True),
     "dvc update forgotten": Mistake(
         12, f"{IMPORTED} && {FEWER} && git push -q origin main && dvc gc -q -w -f",
         f"../{LAB}-report/my-digits.dvc pins my-digits at commit "),
@@ -260,7 +262,9 @@ def lab_at(root: Path, step: int, case: str) -> Path:
     return place / LAB
 
 
-@pytest.mark.parametrize("case", MISTAKES)
+@pytest.mark.parametrize(
+    "case", [pytest.param(case, marks=[pytest.mark.deep] if m.deep else []) for case, m in MISTAKES.items()]
+)
 def test_a_mistake_is_named_and_its_hint_reaches_the_step(snapshots, case: str) -> None:
     root, env = snapshots
     mistake = MISTAKES[case]

@@ -118,8 +118,9 @@ def report(cache_url: str, record: dict) -> str:
         held = client().bucket(cache).blob(f"{ATTENDEES}/{record['name']}.json")
         try:
             previous = json.loads(held.download_as_text(retry=None, timeout=3))
-        except NotFound:  # joining wrote the first record: none now means removed
-            return "removed"
+        except NotFound:  # joining wrote the first record: none now, in a room that is there, means removed
+            there = client().bucket(cache).blob(ROOM_RECORD).exists(retry=None, timeout=3)
+            return "removed" if there else "failed"
         except ValueError:  # cut short: this check writes it whole
             previous = {}
         if previous.get("lab") not in (None, record["lab"]):

@@ -9,8 +9,8 @@ import os
 from dvc_workshop.emulator.settings import answers, is_local, written_settings
 from dvc_workshop.lab.problem import Problem
 from dvc_workshop.lab.repo.lab import Lab
-from dvc_workshop.lab.steps.entry import Reset, Step, fixed
-from dvc_workshop.lab.steps.pipfile import ADD_COMMAND, check_pipfile
+from dvc_workshop.lab.steps.entry import Reset, Step
+from dvc_workshop.lab.steps.pipfile import check_pipfile, pipfile_hints
 
 
 def check(lab: Lab) -> None:
@@ -61,20 +61,23 @@ def check(lab: Lab) -> None:
     check_pipfile(lab)
 
 
-STEP = Step(
-    1,
-    "Environment",
-    check,
-    fixed(
+def hints(lab: Lab, problem: Problem | None) -> list[str]:
+    """The Pipfile's hints for a Pipfile problem; otherwise this laptop's."""
+    if problem and ("Pipfile" in problem.what):
+        return pipfile_hints(lab)
+    return [
         "git needs your name and email once: the two git config --global lines of the README",
         "the buckets: pipenv run emulator in a second terminal, in the workshop's folder, then a new "
         "pipenv shell (it reads the emulator's address from .env); or, with real GCS, gcloud auth "
         "application-default login",
-        "the Pipfile: Pipfile.lock's develop section lists every dev package and what they need; two of "
-        "them are tools you run yourself, not libraries your code imports",
-        "a linter and formatter, and the runner of git hooks (the original handout's flake8/black and "
-        'pre-commit): here ruff and pre-commit, each as name = "*" under [dev-packages]',
-        f"the lines, added: {ADD_COMMAND}; then pipenv verify says the lock matches, and git commit",
-    ),
+        *pipfile_hints(lab),
+    ]
+
+
+STEP = Step(
+    1,
+    "Environment",
+    check,
+    hints,
     Reset(files=("Pipfile", "Pipfile.lock")),
 )

@@ -19,13 +19,6 @@ from dvc_workshop.lab.repo.lab import Lab
 from dvc_workshop.places import PIPFILE_LEFT_OUT
 
 HASHED = ("source", "packages", "dev-packages", "requires")  # what pipenv hashes into Pipfile.lock
-ADD_BACK = "\n".join(f'{name} = "*"' for name in PIPFILE_LEFT_OUT)
-# The README's command: the lines after the [dev-packages] header (awk: the same on Linux and macOS).
-ADD_COMMAND = (
-    "awk '{ print } /^\\[dev-packages\\]$/ { "
-    + "; ".join(f'print "{name} = \\"*\\""' for name in PIPFILE_LEFT_OUT)
-    + " }' Pipfile > Pipfile.new && mv Pipfile.new Pipfile"
-)
 
 
 def read_pipfile(text: str, where: str) -> dict:
@@ -116,6 +109,27 @@ def moved_versions(lab: Lab) -> list[str]:
     return moved
 
 
+def pipfile_hints(lab: Lab) -> list[str]:
+    """Step 1's hints for the exercise, the last one the lines still missing (none twice)."""
+    try:
+        found = read_pipfile((lab.root / "Pipfile").read_text(), "Pipfile")
+    except Problem:
+        found = {}
+    missing = [n for n in PIPFILE_LEFT_OUT if n not in (found.get("dev-packages") or {})] or list(
+        PIPFILE_LEFT_OUT
+    )
+    adds = " && ".join(add_line(name, "*", "dev-packages") for name in missing)
+    return [
+        "Pipfile.lock's develop section lists every dev package and what they need; two of them are "
+        "tools you run yourself, not libraries your code imports",
+        "a linter and formatter, and the runner of git hooks (the original handout's flake8/black and "
+        'pre-commit): here ruff and pre-commit, each as name = "*" under [dev-packages]',
+        f"the lines still missing, added: {adds}; then pipenv verify says the lock is up to date (when "
+        "it says Run $ pipenv lock, do not: fix the Pipfile), and git commit -m 'Pipfile: its dev "
+        "packages' Pipfile",
+    ]
+
+
 def check_pipfile(lab: Lab) -> None:
     """The Pipfile as the lock was made from, the lock untouched, and the Pipfile committed."""
     if moved := moved_versions(lab):
@@ -133,9 +147,15 @@ def check_pipfile(lab: Lab) -> None:
             n for n in PIPFILE_LEFT_OUT if not any(isinstance(v, dict) and n in v for v in found.values())
         ]
         if missing and "Pipfile has no" in problem.what:  # the exercise itself: hints, not the answer
+            strays = sorted(set(found.get("dev-packages") or {}) - set(wanted.get("dev-packages") or {}))
+            stray = (
+                f"; [dev-packages] has {', '.join(strays)}, which the lock was not made with"
+                if strays
+                else ""
+            )
             raise Problem(
                 f"Pipfile lacks {len(missing)} dev package{'s' if len(missing) > 1 else ''} of its lock "
-                "(the exercise of step 1)",
+                f"(the exercise of step 1){stray}",
                 "workshop hint 1",
             )
         raise problem

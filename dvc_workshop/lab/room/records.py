@@ -172,10 +172,12 @@ def remove(cache_url: str, names: list[str], everyone: bool, data: bool) -> int:
     storage = client()
     try:
         if everyone:
-            listed = storage.list_blobs(cache, prefix=f"{ATTENDEES}/", retry=retry(10), timeout=10)
-            names = sorted({blob.name.rsplit("/", 1)[1].removesuffix(".json") for blob in listed})
-            listed = storage.list_blobs(cache, prefix=f"{DOCTOR}/", retry=retry(10), timeout=10)
-            names = sorted({*names, *(blob.name.rsplit("/", 1)[1].removesuffix(".json") for blob in listed)})
+            listed = [
+                blob.name.rsplit("/", 1)[1].removesuffix(".json")
+                for folder in (ATTENDEES, DOCTOR)
+                for blob in storage.list_blobs(cache, prefix=f"{folder}/", retry=retry(10), timeout=10)
+            ]
+            names = sorted(set(listed))
             if data:  # the remotes of attendees whose records went before
                 folders = storage.list_blobs(cache, delimiter="/", retry=retry(10), timeout=10)
                 list(folders)  # the folders come with the listing's last page

@@ -38,7 +38,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from dvc_workshop.emulator.server import Emulator, raw_mnist  # noqa: E402
+from dvc_workshop.lab.model.emulator import Emulator, raw_mnist  # noqa: E402
 from tests.clones import copy_repo  # noqa: E402
 
 IDLE_TARGET_S, BUSY_RATIO, STEPS = 1.5, 3.0, 10
@@ -55,8 +55,8 @@ import os, sys, time
 began = time.perf_counter()
 sys.path = [p for p in sys.path if p not in ("", ".")]  # the reference's package (PYTHONPATH), not the lab's
 from pathlib import Path
-from dvc_workshop.lab.check.verdict import check_steps, find_lab
-from dvc_workshop.lab.repo.dvc_state import DvcState
+from dvc_workshop.lab.actions.check import check_steps, find_lab
+from dvc_workshop.lab.model.dvc_state import DvcState
 from dvc_workshop.lab.steps.registry import STEPS
 steps, asked = {}, {}
 def timing(key, call, table):
@@ -72,7 +72,7 @@ for step in STEPS:
 DvcState.within = timing(lambda self, command, *rest: command, DvcState.within, asked)
 os.chdir(sys.argv[1])  # as in the attendee's shell
 imported = time.perf_counter()
-check_steps(find_lab(Path(".")), show=False)
+check_steps(find_lab(Path(".")))
 print(f"imports {imported - began:.2f} s; steps " + ", ".join(f"{n} {s:.2f}" for n, s in steps.items()
       if s >= 0.01) + "; DVC " + (", ".join(f"{c} {s:.2f}" for c, s in asked.items()) or "not asked"))
 """

@@ -19,11 +19,10 @@ from tqdm import tqdm
 
 from dvc_workshop.data.sources import load_mnist
 from dvc_workshop.ml.transforms import random_angles
-from dvc_workshop.params import DownloadParams
 
 
 def _load(source: Path) -> dict:
-    return load_mnist(DownloadParams(source=str(source), test_fraction=0.2, limit_per_split=None, seed=42))
+    return load_mnist(str(source), test_fraction=0.2, seed=42, limit_per_split=None)
 
 
 def pillow_save_loop(source: Path, folder: Path) -> float:

@@ -25,8 +25,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from dvc_workshop.emulator.server import CACHE_BUCKET, Emulator  # noqa: E402
-from dvc_workshop.emulator.settings import configure_project  # noqa: E402
+from dvc_workshop.lab.model.emulator import CACHE_BUCKET, Emulator  # noqa: E402
+from dvc_workshop.lab.model.emulator_settings import configure_project  # noqa: E402
 from tests.clones import DVC_OUTPUTS, remove_local_data  # noqa: E402
 
 

@@ -24,10 +24,10 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from dvc_workshop.emulator.server import Emulator  # noqa: E402
-from dvc_workshop.lab.repo.progress import now, versions  # noqa: E402
-from dvc_workshop.lab.room import records as room  # noqa: E402
-from dvc_workshop.lab.room.storage import client  # noqa: E402
+from dvc_workshop.lab.model import records as room  # noqa: E402
+from dvc_workshop.lab.model.emulator import Emulator  # noqa: E402
+from dvc_workshop.lab.model.progress import now, versions  # noqa: E402
+from dvc_workshop.lab.model.storage import client  # noqa: E402
 
 TARGETS = {30: 2.0, 100: 2.0}
 
@@ -81,7 +81,7 @@ def main() -> None:
                     record = {"name": f"attendee-{n:03}", "steps_done": list(range(1, n % 10 + 1)),
                               "step": n % 10 + 1, "problem": "no default DVC remote", "since": now(),
                               "updated": now(), "versions": versions(), "lab": f"lab-{n}"}  # fmt: skip
-                    assert room.report(cache, record) == "sent"
+                    assert room.send_record(cache, record) == "sent"
                 timings = measure(cache, options.runs)
                 listing, reading, as_json, table = timings
                 verdict = "met" if max(as_json, table) <= TARGETS.get(size, 5.0) else "MISSED"

@@ -1,30 +1,24 @@
-"""What every stage CLI shares: one-line errors for bad input, and crash-safe outputs.
+"""What every command line of the project shares (the stages', the lab tool's, the emulator's):
+the typer app that says a WorkshopError in one line, the settings a stand-in for GCS needs, and
+TensorFlow's start-up noise filtered out.
 
 A workshop attendee who mistypes a parameter should read one line that names it, not a
 traceback; `--verbose` brings the traceback back for whoever debugs the code itself.
-Outputs are written beside their final path and renamed into place, so neither DVC's cache
-nor the next stage ever sees a half-written file.
 """
 
 from __future__ import annotations
 
 import atexit
 import os
-import reprlib
-import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, MutableMapping
-from contextlib import contextmanager, suppress
-from pathlib import Path
+from collections.abc import Callable, MutableMapping
+from contextlib import suppress
 from typing import Any
 
 import typer
 
-
-class WorkshopError(Exception):
-    """A failure the user can fix (bad input, missing source): reported in one line."""
-
+from dvc_workshop.data.errors import WorkshopError, one_line
 
 VERBOSE = "--verbose"
 VERBOSE_HELP = f"Add {VERBOSE} to see the full traceback when something goes wrong."
@@ -124,63 +118,3 @@ def quiet_tensorflow() -> None:
             child.wait(timeout=10)
 
     atexit.register(restore)
-
-
-def one_line(error: BaseException) -> str:
-    """What went wrong, in words for the person who can fix it."""
-    if isinstance(error, NotImplementedError):
-        return f"not written yet: {error}"
-    if isinstance(error, OSError) and error.strerror:
-        return f"{error.filename or 'a file'}: {error.strerror}"
-    return str(error)
-
-
-def short(value: object) -> str:
-    """A value as it may appear in a one-line message: nested and long ones cut short."""
-    text = reprlib.repr(value)
-    return text if len(text) <= 60 else f"{text[:57]}..."
-
-
-def scratch_path(final: Path) -> Path:
-    # A fixed name (not per-process), so a run killed midway is cleaned up by the next one;
-    # the suffix is kept because some writers (Keras) insist on it.
-    return final.with_name(f".tmp-{final.name}")
-
-
-def remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    elif path.exists() or path.is_symlink():
-        path.unlink()
-
-
-@contextmanager
-def atomic_output(final: Path, *, directory: bool = False) -> Iterator[Path]:
-    """Yield a scratch path to write `final` into; it replaces `final` only on success."""
-    for folder in (final.parent, *final.parent.parents):
-        if folder.exists() and not folder.is_dir():
-            raise WorkshopError(
-                f"{folder} is a file, so {final} cannot be written: move it, or write elsewhere"
-            )
-    final.parent.mkdir(parents=True, exist_ok=True)
-    scratch = scratch_path(final)
-    remove(scratch)
-    if directory:
-        scratch.mkdir()
-    try:
-        yield scratch
-    except OSError as error:
-        remove(scratch)
-        if error.filename is None:  # a full disk, say, seen by zipfile: name what was being written
-            raise OSError(error.errno, error.strerror, str(final)) from None
-        raise
-    except BaseException:
-        remove(scratch)
-        raise
-    move_into_place(scratch, final)
-
-
-def move_into_place(scratch: Path, final: Path) -> None:
-    """Replace `final` (a file or a folder) by `scratch`, written completely beside it."""
-    remove(final)
-    os.replace(scratch, final)

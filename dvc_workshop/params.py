@@ -18,10 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from dvc_workshop.cli import WorkshopError, short
 from dvc_workshop.data.digits import IMAGE_SIZE
+from dvc_workshop.data.errors import WorkshopError, short
 
-SAMPLE_SUFFIXES = (".yaml", ".yml")  # a source file describing a sample that a package ships
 REMOTE_SCHEMES = ("gs://", "remote://", "https://", "http://")
 
 

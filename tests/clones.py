@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -49,3 +50,32 @@ def remove_local_data(repo: Path) -> None:
     for top in (*DVC_OUTPUTS, ".dvc/cache"):
         path = repo / top
         shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
+def installed_source() -> Path | None:
+    """The folder the environment's editable `dvc-workshop` runs from (its `workshop` command):
+    pip records it in the install's direct_url.json."""
+    import json
+    from importlib.metadata import distributions
+    from urllib.parse import unquote, urlparse
+
+    for installed in distributions(name="dvc-workshop"):  # not the build's egg-info in the root
+        recorded = installed.read_text("direct_url.json")
+        if recorded:
+            url = json.loads(recorded).get("url", "")
+            return Path(unquote(urlparse(url).path)) if url.startswith("file://") else None
+    return None
+
+
+def install_this_checkout() -> None:
+    """Point the environment's editable install back at this checkout. The README's `pipenv sync`,
+    run by tests/test_readme.py in a copy, re-points it at the copy, and the environment outlives
+    the test session (a CI machine keeps it between runs): every later `workshop` would run the
+    copy's code, or code of an older commit from a folder pytest has not yet cleaned up."""
+    if installed_source() == REPO_ROOT:
+        return
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--editable", str(REPO_ROOT)],
+        check=True, capture_output=True,
+    )  # fmt: skip

@@ -5,13 +5,17 @@ from __future__ import annotations
 import atexit
 import gzip
 import hashlib
+import itertools
 import os
+import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +25,7 @@ import yaml
 from dvc_workshop.data.idx import encode_idx
 from dvc_workshop.data.sources import IDX_FILES
 
-from .clones import DVC_OUTPUTS, REPO_ROOT, copy_repo, remove_local_data
+from .clones import DVC_OUTPUTS, REPO_ROOT, copy_repo, install_this_checkout, remove_local_data
 
 __all__ = [
     "DVC_OUTPUTS",
@@ -111,6 +115,13 @@ def git(repo: Path, *args: str) -> str:
     return run(["git", *args], cwd=repo).stdout
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def emulator_ready(server: subprocess.Popen[str]) -> str:
     """What `pipenv run emulator` printed up to its "GCS emulator on" line (the buckets and the
     default room it made come first), once it serves."""
@@ -122,42 +133,201 @@ def emulator_ready(server: subprocess.Popen[str]) -> str:
     raise AssertionError(f"the emulator stopped before serving:\n{''.join(said)}")
 
 
+# The raw bucket of the lab the lab tests share (LabPlay) trains on every 4th of the sample's
+# 4,000 training images (each digit about as often as in the sample) and keeps its 1,000 test
+# images. That lab trains at steps 5, 6, 7, 9 and 11, and many of its mistakes train again: on a
+# quarter of the images each training takes about a third less time (TensorFlow's start and each
+# epoch's fixed costs stay). No check counts images, and the lab's files stay the reference's.
+LAB_TRAIN_STRIDE = 4
+
+
 @contextmanager
-def sample_emulator(folder: Path) -> Iterator:  # Iterator[Emulator]
+def sample_emulator(folder: Path, train_stride: int = 1) -> Iterator:  # Iterator[Emulator]
     """fake-gcs-server on a free loopback port with the default room's buckets, the raw bucket
-    holding the MNIST sample as IDX files (what `pipenv run emulator` serves); stopped after."""
-    from dvc_workshop.emulator.server import Emulator, raw_mnist
+    holding the MNIST sample as IDX files (what `pipenv run emulator` serves; with `train_stride`,
+    every so many of its training images only); stopped after."""
+    from dvc_workshop.data.digits import Digits
+    from dvc_workshop.lab.model.emulator import Emulator, raw_mnist
 
-    from .test_remote import free_port
-
+    splits = raw_mnist(None, REPO_ROOT / "sources/mnist-sample.yaml", REPO_ROOT / "params.yaml")
+    train = splits["train"]
+    splits["train"] = Digits(train.images[::train_stride], train.labels[::train_stride])
     emulator = Emulator(folder / "buckets", free_port())
     emulator.start()
     try:
         emulator.create_buckets()
-        emulator.upload_raw(
-            raw_mnist(None, REPO_ROOT / "sources/mnist-sample.yaml", REPO_ROOT / "params.yaml")
-        )
+        emulator.upload_raw(splits)
         yield emulator
     finally:
         emulator.stop()
 
 
-@contextmanager
-def lab_played_to(root: Path, step: int) -> Iterator[tuple[Path, dict[str, str]]]:
-    """A lab (root/my-lab) made by `workshop start` and played with `workshop solution` to the end
-    of `step`, against the sample emulator, and the environment of its attendee's shell."""
-    with sample_emulator(root) as emulator:
-        env = {**os.environ, **global_git_identity(root), **emulator.environment()}
-        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
-        lab = root / "my-lab"
-        subprocess.run(
-            [*WORKSHOP, "start", str(lab)], cwd=REPO_ROOT, env=env, check=True, capture_output=True
-        )
-        for number in range(1, step + 1):
-            subprocess.run(
-                [*WORKSHOP, "solution", str(number)], cwd=lab, env=env, check=True, capture_output=True
+# The lab the lab tests break and fix: finn's (neither the README's ada nor its my-lab), made by
+# `workshop start` in a folder named finn-lab and played with `workshop solution` against the
+# sample emulator. Playing it trains models at every step from 5 on, so it is played once per test
+# session, only as far as a test asks, and saved after each step; each test gets a copy.
+LAB = "finn-lab"
+LAB_FOLDERS = (LAB, f"{LAB}-origin.git", f"{LAB}-teammate", f"{LAB}-report")  # as the README names them
+
+
+class LabPlay:
+    """finn's lab, played step by step (once per session), and a saved copy after each step: the
+    lab, its origin, the teammate's clone (from step 7), and the emulator's buckets as they were."""
+
+    def __init__(self, root: Path) -> None:
+        self.root, self.played, self.stack = root, -1, ExitStack()  # played: the last step saved
+        self.env: dict[str, str] = {}
+        self.stopped: str | None = None  # why the play stopped, if a step failed: told to every test after
+
+    def after(self, step: int) -> Path:
+        """The saved folder of the lab at the end of `step` (0: just made), played on to it if need be."""
+        from dvc_workshop.lab.steps.registry import STEPS
+
+        assert 0 <= step <= len(STEPS), step
+        while self.played < step:
+            assert self.stopped is None, f"the lab's play stopped at step {self.played + 1}:\n{self.stopped}"
+            try:
+                self.play_next()
+            except AssertionError as error:
+                self.stopped = str(error)
+                raise
+        return self.root / f"after-{step}"
+
+    def play_next(self) -> None:
+        play = self.root / "play"
+        if self.played < 0:
+            self.emulator = self.stack.enter_context(sample_emulator(self.root, LAB_TRAIN_STRIDE))
+            home = self.root / "home"
+            home.mkdir()
+            (home / ".gitconfig").write_text("[user]\n\tname = Finn Example\n\temail = finn@example.com\n")
+            env = {**os.environ, "HOME": str(home), **self.emulator.environment()}
+            env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+            for variable in ("GIT_CONFIG_GLOBAL", "PIPENV_ACTIVE"):
+                env.pop(variable, None)
+            self.env = env
+            play.mkdir()
+            started = subprocess.run(
+                [*WORKSHOP, "start", LAB], cwd=play, env=env, capture_output=True, text=True
             )
-        yield lab, env
+            assert "your name in it: finn" in started.stdout, started.stdout + started.stderr
+        else:
+            solved = subprocess.run([*WORKSHOP, "solution", str(self.played + 1)], cwd=play / LAB,
+                                    env=self.env, capture_output=True, text=True)  # fmt: skip
+            assert solved.returncode == 0, solved.stdout[-3000:] + solved.stderr[-3000:]
+        self.played += 1
+        saved = self.root / f"after-{self.played}"
+        for folder in LAB_FOLDERS:
+            if (play / folder).exists():
+                shutil.copytree(play / folder, saved / folder, symlinks=True)
+        shutil.copytree(self.emulator.data_dir, saved / "buckets", symlinks=True,
+                        ignore=shutil.ignore_patterns("emulator-token-*"))  # fmt: skip
+
+    @contextmanager
+    def copy(self, step: int, place: Path) -> Iterator[tuple[Path, dict[str, str]]]:
+        """A copy of the lab at the end of `step` in `place` (its origin and teammate's clone beside
+        it, their remotes pointed at the copied origin), served by an emulator of its own (a copy of
+        the buckets as they were then, on another port), and the environment of finn's shell there."""
+        from dvc_workshop.lab.model.emulator import Emulator
+
+        shutil.copytree(self.after(step), place, symlinks=True)
+        for folder in LAB_FOLDERS:
+            if (place / folder / ".git").is_dir():
+                origin = subprocess.run(["git", "remote", "get-url", "origin"], cwd=place / folder,
+                                        capture_output=True, text=True).stdout.strip()  # fmt: skip
+                if origin and Path(origin).name == f"{LAB}-origin.git":
+                    subprocess.run(["git", "remote", "set-url", "origin", str(place / f"{LAB}-origin.git")],
+                                   cwd=place / folder, check=True)  # fmt: skip
+        emulator = Emulator(place / "buckets", free_port())
+        emulator.start()
+        try:
+            yield place / LAB, {**self.env, **emulator.environment()}
+        finally:
+            emulator.stop()
+
+
+@pytest.fixture(scope="session")
+def lab_play(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabPlay]:
+    play = LabPlay(tmp_path_factory.mktemp("lab-play"))
+    with play.stack:  # its emulator, once started, stops at the end of the session
+        yield play
+
+
+@pytest.fixture
+def lab_at(lab_play: LabPlay, tmp_path: Path) -> Iterator[Callable[[int], tuple[Path, dict[str, str]]]]:
+    """`lab_at(step)`: a copy of finn's lab at the end of `step`, fresh for this test, with its own
+    emulator (stopped after the test), and the environment of finn's shell in it."""
+    numbers = itertools.count(1)
+    with ExitStack() as copies:
+
+        def copy(step: int) -> tuple[Path, dict[str, str]]:
+            return copies.enter_context(lab_play.copy(step, tmp_path / f"copy-{next(numbers)}"))
+
+        yield copy
+
+
+def write_params(folder: Path, **overrides: dict) -> Path:
+    """The repository's params.yaml with `overrides` (a section's values each), in `folder`."""
+    params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
+    for section, values in overrides.items():
+        params[section].update(values)
+    path = folder / "params.yaml"
+    path.write_text(yaml.safe_dump(params))
+    return path
+
+
+def download(tmp_path: Path, source: str, **download_params):
+    params = write_params(tmp_path, download_mnist={"source": source, **download_params})
+    return run_stage(
+        "download_mnist",
+        "--images-dir", "out/Images", "--labels", "out/labels.csv", "--params", str(params),
+        cwd=tmp_path,
+    )  # fmt: skip
+
+
+def preprocess(tmp_path: Path, params: Path):
+    return run_stage(
+        "preprocess", "--images-dir", "out/Images", "--labels", "out/labels.csv",
+        "--out-dir", "prep", "--preview", "prep.png", "--params", str(params), cwd=tmp_path,
+    )  # fmt: skip
+
+
+def assert_one_line_error(result, *fragments: str, status: int = 1) -> None:
+    """One `error:` line holding each fragment, exit `status` (the lab's tools: 2, could not do it)."""
+    assert result.returncode == status, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+# Every page with `bash` blocks, in the order the walk-through runs them (tests/test_readme.py).
+DOC_PAGES = (
+    "README.md",
+    "docs/README.md",
+    "docs/pipelines.md",
+    "docs/remotes.md",
+    "docs/experiments.md",
+    "docs/performance.md",
+    "docs/troubleshooting.md",
+    "docs/facilitator.md",
+    "CONTRIBUTING.md",
+)
+
+
+def page_blocks(page: str) -> list[tuple[str, str]]:
+    """The (tag, code) of each ```bash block of one page, in order."""
+    text = (REPO_ROOT / page).read_text()
+    return [(tag.strip(), code) for tag, code in re.findall(r"```bash( [\w-]+)?\n(.*?)```", text, flags=re.S)]
+
+
+def doc_blocks() -> list[tuple[str, int, str, str]]:
+    """(page, number on its page, tag, code) of every block of every page, in walk-through order."""
+    return [
+        (page, number, tag, code)
+        for page in DOC_PAGES
+        for number, (tag, code) in enumerate(page_blocks(page), start=1)
+    ]
 
 
 def pipenv_env(home: Path) -> dict[str, str]:
@@ -193,14 +363,40 @@ def repo_copy(tmp_path: Path) -> Path:
     return copy_repo(tmp_path / "repo")
 
 
-# Modules that run real DVC pipelines, the emulator, the README or the hooks: minutes, not
-# seconds. `pipenv run pytest -m "not slow"` leaves them out for a check in under a minute.
-SLOW_MODULES = {"test_pipeline", "test_experiments", "test_readme", "test_reliability", "test_remote",
-                "test_guide", "test_lint", "test_handout", "test_lab_playthrough", "test_doctor",
-                "test_room", "test_mistakes", "test_busy_laptop"}  # fmt: skip
+# `slow` (real DVC pipelines, the emulator, the doc pages, the hooks: minutes, not seconds) and
+# `deep` are marked in the test modules themselves, one way: `pytestmark = pytest.mark.slow` for a
+# module that is slow as a whole, `@pytest.mark.slow` (or a parameter's `marks=`) for a single test.
+
+MODULE_SECONDS: dict[str, float] = defaultdict(float)  # test module -> setup + call + teardown
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.module.__name__.rpartition(".")[2] in SLOW_MODULES:
-            item.add_marker(pytest.mark.slow)
+OUTER_SESSION = "DVC_WORKSHOP_TEST_SESSION"  # set by the outermost session, for its subprocesses
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The `workshop` the tests run is this checkout's, whatever ran before; a session a test runs
+    in a copy of the repository (tests/test_guide.py's exercise) leaves the install alone."""
+    if OUTER_SESSION not in os.environ:
+        install_this_checkout()
+        os.environ[OUTER_SESSION] = str(REPO_ROOT)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--module-times", action="store_true", help="print each test module's time (setup, call, teardown)"
+    )
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    MODULE_SECONDS[report.nodeid.partition("::")[0]] += report.duration
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """With --module-times (CI: .ci/run): a table of the time each module took, the slowest first.
+    A fixture shared by several modules (the lab played once) counts in the first that uses it."""
+    if not config.getoption("module_times") or not MODULE_SECONDS:
+        return
+    terminalreporter.write_sep("=", "time per test module (setup + call + teardown)")
+    for module, seconds in sorted(MODULE_SECONDS.items(), key=lambda item: -item[1]):
+        terminalreporter.write_line(f"{seconds:9.1f} s  {module}")
+    terminalreporter.write_line(f"{sum(MODULE_SECONDS.values()):9.1f} s  in all")

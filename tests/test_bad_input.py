@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from .test_stages import assert_one_line_error, download, preprocess, write_params
+from .conftest import assert_one_line_error, download, preprocess, write_params
 
 IMAGES, LABELS = "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"
 

@@ -23,19 +23,12 @@ import pytest
 
 from dvc_workshop.lab.steps.registry import STEPS
 
-from .conftest import WORKSHOP, lab_played_to
+from .conftest import WORKSHOP
 
 pytestmark = pytest.mark.slow
 HOGS, BUSY_RUNS = 4, 2  # CPU-bound processes beside the check (with 0 it must pass too), checks beside them
 NEVER = ("another dvc command is running", "did not answer", "Traceback")
 VERDICT = re.compile(r"^(\s*\d+\s.*\s(done|not done|not checked)|\d+ of \d+ done\..*|Step \d+: .*|Hint: .*)$")
-
-
-@pytest.fixture(scope="module")
-def played(tmp_path_factory: pytest.TempPathFactory):
-    """A lab at the end of step 4, its emulator running, and the environment of its shell."""
-    with lab_played_to(tmp_path_factory.mktemp("busy"), 4) as played_lab:
-        yield played_lab
 
 
 def check(lab: Path, env: dict[str, str]) -> tuple[list[str], str, float]:
@@ -82,8 +75,8 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_a_busy_laptop_gets_the_idle_verdict(played, case: str) -> None:
-    lab, env = played
+def test_a_busy_laptop_gets_the_idle_verdict(lab_at, case: str) -> None:
+    lab, env = lab_at(4)  # a copy of the lab at the end of step 4, with an emulator of its own
     if case == "data only in the remote":
         lab = data_only_in_the_remote(lab)
     idle, idle_output, idle_s = check(lab, env)

@@ -20,8 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import WORKSHOP, lab_played_to
-from .test_remote import free_port
+from .conftest import WORKSHOP, free_port
 
 pytestmark = pytest.mark.slow
 EXERCISE = "dvc_workshop/ml/transforms.py"
@@ -102,7 +101,7 @@ CORPUS: dict[str, tuple[Callable[[Path], None], str]] = {
                                 "returns shape (6,)"),
     "a stage name typo": (replace("dvc.yaml", "  download_mnist:", "  dowload_mnist:"),
                           "no stage download_mnist, but a stage dowload_mnist: a typo?"),
-    "detached HEAD": (git_in("checkout", "-q", "--detach"), "Step 5: dvc.yaml has no stage train"),
+    "detached HEAD": (git_in("checkout", "-q", "--detach"), "Step 5: HEAD is not on a branch"),
     "no origin": (git_in("remote", "remove", "origin"), "the lab has no git remote origin"),
     "the remote only in config.local": (
         write(".dvc/config.local", "[core]\n    remote = mine\n['remote \"mine\"']\n    url = gs://dvc-workshop-cache/x\n"),
@@ -126,22 +125,9 @@ def snapshot(lab: Path) -> tuple[str, dict[str, str]]:
     return status.stdout, files
 
 
-@pytest.fixture(scope="module")
-def played(tmp_path_factory: pytest.TempPathFactory):
-    """A lab at the end of step 4, its emulator running, and the environment of its shell."""
-    root = tmp_path_factory.mktemp("corpus")
-    with lab_played_to(root, 4) as (_, env):
-        yield root, env
-
-
 @pytest.mark.parametrize("case", CORPUS)
-def test_check_answers_any_broken_lab_at_once_and_changes_nothing(played, case: str) -> None:
-    root, env = played
-    lab = root / case.replace(" ", "-").replace(".", "")
-    shutil.copytree(root / "my-lab", lab, symlinks=True)
-    subprocess.run(
-        ["git", "remote", "set-url", "origin", str(root / "my-lab-origin.git")], cwd=lab, check=True
-    )
+def test_check_answers_any_broken_lab_at_once_and_changes_nothing(lab_at, case: str) -> None:
+    lab, env = lab_at(4)  # a copy of the lab at the end of step 4, with an emulator of its own
     breakage, expected = CORPUS[case]
     breakage(lab)
     if case == "a dead endpoint":

@@ -1,7 +1,7 @@
 """Every module a stage runs is one of its dependencies in dvc.yaml.
 
 A module missing from `deps` is the failure DVC is there to prevent: change it, and `dvc repro`
-says there is nothing to do while the outputs it shapes are stale. `dvc_workshop.lab.repo.imports`
+says there is nothing to do while the outputs it shapes are stale. `lab/mechanisms/module_imports.py`
 finds the modules by following the stage's imports (inside functions too); `workshop check` uses
 it on an attendee's lab. A folder in `deps` stands for every file in it.
 """
@@ -15,7 +15,7 @@ import re
 import pytest
 import yaml
 
-from dvc_workshop.lab.repo.imports import PACKAGE, listed, modules_run_by
+from dvc_workshop.lab.mechanisms.module_imports import PACKAGE, listed, modules_run_by
 
 from .conftest import REPO_ROOT
 

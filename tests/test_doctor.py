@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -18,11 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from dvc_workshop.cli import WorkshopError
-from dvc_workshop.emulator.server import Emulator, check_port_free
+from dvc_workshop.data.errors import WorkshopError
+from dvc_workshop.lab.model.emulator import Emulator, check_port_free
 
-from .conftest import REPO_ROOT, WORKSHOP, copy_repo, global_git_identity, pipenv_env, run
-from .test_remote import free_port
+from .conftest import REPO_ROOT, WORKSHOP, copy_repo, free_port, global_git_identity, pipenv_env, run
+
+pytestmark = pytest.mark.slow
 
 ITEMS = [
     "python",
@@ -56,11 +58,25 @@ def port_taken() -> bool:
         return True
 
 
+def with_less(folder: Path) -> dict[str, str]:
+    """A laptop whose pager is `less` and nothing else (no DVC_PAGER, no PAGER), whether or not the
+    machine running the tests has one: a stand-in `less` in `folder`, first on PATH."""
+    folder.mkdir(parents=True, exist_ok=True)
+    less = folder / "less"
+    less.write_text('#!/bin/sh\nexec cat "$@"\n')
+    less.chmod(0o755)
+    return {"PATH": f"{folder}{os.pathsep}{os.environ['PATH']}", "DVC_PAGER": "", "PAGER": ""}
+
+
 def doctor(tmp_path: Path, *args: str, **env: str) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
-    """The doctor in an attendee's shell (the README's set-up done); its lines by item."""
+    """The doctor in an attendee's shell (the README's set-up done); its lines by item. The
+    laptop is this test's, not the host's: its own git config (no system one), a pager (`less`)
+    unless `env` says otherwise."""
     (tmp_path / "home").mkdir(exist_ok=True)
-    environment = {**pipenv_env(tmp_path / "home"), **global_git_identity(tmp_path), **env}
-    environment["PATH"] = f"{environment['PIPX_BIN_DIR']}{os.pathsep}{environment['PATH']}"  # pipx ensurepath
+    laptop = {**with_less(tmp_path / "pager"), "GIT_CONFIG_SYSTEM": os.devnull, **env}
+    environment = {**pipenv_env(tmp_path / "home"), **global_git_identity(tmp_path), **laptop}
+    bin_dir = Path(sys.executable).parent  # pipenv_env's first folder, as there
+    environment["PATH"] = os.pathsep.join([environment["PIPX_BIN_DIR"], str(bin_dir), laptop["PATH"]])
     if "STORAGE_EMULATOR_HOST" not in env:
         environment.pop("STORAGE_EMULATOR_HOST", None)
     command = [*WORKSHOP, "doctor", *args]
@@ -76,14 +92,16 @@ def doctor(tmp_path: Path, *args: str, **env: str) -> tuple[subprocess.Completed
         line for line in result.stdout.splitlines() if not line.startswith(("The room", "(The room"))
     ]
     reds = sum(line.startswith("FAIL") for line in items)
+    notes = sum(line.startswith("note") for line in items)
+    noted = f" ({notes} {'note' if notes == 1 else 'notes'}: ready all the same)" if notes else ""
     assert summary.startswith(
-        f"{reds} of {len(items)} items need a fix" if reds else f"All {len(items)} items ok"
-    )
+        f"{reds} of {len(items)} items need a fix" if reds else f"All {len(items)} items ok{noted} ("
+    ), summary
     assert result.returncode == (1 if reds else 0), result.stdout
     lines = {}
     for line in items:
         mark, item, found = line[:4].strip(), *line[6:].split(": ", 1)
-        assert mark in ("ok", "FAIL") and item not in lines, line
+        assert mark in ("ok", "note", "FAIL") and item not in lines, line
         lines[item] = f"{mark} {found}"
     return result, lines
 
@@ -99,6 +117,7 @@ def test_this_laptop_is_ready(tmp_path: Path) -> None:
     result, lines = doctor(tmp_path)
     assert list(lines) == ITEMS
     assert_green_but(lines)
+    assert lines["pager"] == f"ok dvc exp show and dvc dag page through less ({tmp_path / 'pager' / 'less'})"
     assert lines["python"].startswith(f"ok {sys.version.split()[0]}")
     assert (
         "the environment takes" in lines["disk"]
@@ -157,21 +176,35 @@ def path_without(program: str, path: str, folder: Path) -> str:
     return os.pathsep.join(folders)
 
 
-def test_no_pager_is_named_with_a_fix_that_works_as_printed(tmp_path: Path) -> None:
-    (tmp_path / "home").mkdir()
-    path = path_without("less", pipenv_env(tmp_path / "home")["PATH"], tmp_path / "bin")
+def test_no_pager_is_a_note_with_a_hint_that_works_as_printed(tmp_path: Path) -> None:
+    """A minimal Debian, a container, Windows' cmd: no less. DVC prints its tables unpaged, so the
+    laptop is ready all the same (exit 0, ready in the room), with the hint beside it."""
+    path = path_without("less", os.environ["PATH"], tmp_path / "bin")
     no_pager = {"PATH": path, "DVC_PAGER": "", "PAGER": ""}  # empty: unset, for DVC as for the doctor
     result, lines = doctor(tmp_path, **no_pager)
-    assert result.returncode == 1
+    assert result.returncode == 0, result.stdout
     assert_green_but(lines, "pager")
-    found, fix = lines["pager"].split("; fix: ", 1)
+    found, hint = lines["pager"].split("; hint: ", 1)
     assert found == (
-        "FAIL no DVC_PAGER, no PAGER, no less on PATH: dvc exp show and dvc dag print unpaged, with a warning"
+        "note no DVC_PAGER, no PAGER, no less on PATH: dvc exp show and dvc dag print unpaged, with a warning"
     )
-    variable, value = re.search(r"export (DVC_PAGER)=(\S+)", fix).groups()
-    _, lines = doctor(tmp_path, **{**no_pager, variable: value})
+    variable, value = re.search(r"export (DVC_PAGER)=(\S+)", hint).groups()
+    if not shutil.which(value, path=path):  # `more` comes with util-linux, but a container may lack it
+        with_less(tmp_path / "more")
+        (tmp_path / "more" / "less").rename(tmp_path / "more" / value)
+        path = f"{tmp_path / 'more'}{os.pathsep}{path}"
+    _, lines = doctor(tmp_path, **{**no_pager, "PATH": path, variable: value})
     assert_green_but(lines)
     assert lines["pager"].startswith(f"ok dvc exp show and dvc dag page through DVC_PAGER={value} (")
+
+
+def test_a_pager_that_is_not_there_stops_the_doctor(tmp_path: Path) -> None:
+    """DVC_PAGER naming a program that is not installed: DVC cannot show its tables at all."""
+    result, lines = doctor(tmp_path, DVC_PAGER="no-such-pager -R")
+    assert result.returncode == 1
+    assert_green_but(lines, "pager")
+    found = "FAIL DVC_PAGER=no-such-pager -R names no-such-pager, not on PATH; fix: "
+    assert lines["pager"].startswith(found), lines["pager"]
 
 
 def test_gitattributes_keeps_a_windows_checkout_lf(tmp_path: Path) -> None:
@@ -274,7 +307,7 @@ def test_a_room_made_by_room_create_is_reachable(tmp_path: Path, emulator: Emula
 def test_the_room_sees_whose_laptop_is_ready(tmp_path: Path, emulator: Emulator) -> None:
     if port_taken():
         pytest.skip("port 4443 is taken here (another emulator): no laptop here can be all green")
-    create = [*WORKSHOP, "room", "create", "gs://r-day-raw", "gs://r-day-cache", "--expect", "ada,ben,cy"]
+    create = [*WORKSHOP, "room", "create", "gs://r-day-raw", "gs://r-day-cache", "--expect", "ada,ben,cy,dee"]
     run(create, cwd=REPO_ROOT, **emulator.environment())
     result, _ = doctor(tmp_path, "--room", "gs://r-day-cache", "--name", "ada", **emulator.environment())
     assert "\nThe room gs://r-day-cache has your result, as ada.\nAll 15 items ok" in result.stdout, (
@@ -284,10 +317,47 @@ def test_the_room_sees_whose_laptop_is_ready(tmp_path: Path, emulator: Emulator)
     crlf.write_text("[user]\n\tname = Ben\n\temail = ben@example.com\n[core]\n\tautocrlf = true\n")
     doctor(tmp_path, "--room", "gs://r-day-cache", "--name", "ben", GIT_CONFIG_GLOBAL=str(crlf),
            **emulator.environment())  # fmt: skip
+    no_pager = {
+        "PATH": path_without("less", os.environ["PATH"], tmp_path / "bin"),
+        "DVC_PAGER": "",
+        "PAGER": "",
+    }
+    result, lines = doctor(tmp_path, "--room", "gs://r-day-cache", "--name", "cy", **no_pager,
+                           **emulator.environment())  # fmt: skip
+    assert lines["pager"].startswith("note ") and result.returncode == 0, result.stdout  # cy: no less
     shown = run(
         [*WORKSHOP, "room", "show", "gs://r-day-cache"], cwd=REPO_ROOT, **emulator.environment()
     ).stdout
-    assert "  ready (1): ada\n" in shown and "  not run (1): cy" in shown, shown
+    assert "  ready (2): ada, cy\n" in shown and "  not run (1): dee" in shown, shown
     assert re.search(r"^  not ready \(1\): ben \(line endings: core.autocrlf=true", shown, re.M), shown
     alone = run([*WORKSHOP, "doctor", "--name", "ada"], cwd=REPO_ROOT, check=False)
     assert alone.returncode == 2 and alone.stderr.startswith("error: --name tells a room your result"), alone
+
+
+def test_a_second_laptop_does_not_take_a_names_result(tmp_path: Path, emulator: Emulator) -> None:
+    """li's doctor result is li's laptop's: another laptop's doctor under li's name leaves it, and
+    says how li, on a new laptop, sends it from there (--rejoin)."""
+    run(
+        [*WORKSHOP, "room", "create", "gs://r-two-raw", "gs://r-two-cache"],
+        cwd=REPO_ROOT,
+        **emulator.environment(),
+    )
+    li = ["--room", "gs://r-two-cache", "--name", "li"]
+    first, _ = doctor(tmp_path, *li, **emulator.environment())
+    assert "The room gs://r-two-cache has your result, as li." in first.stdout, first.stdout
+
+    def held() -> str:  # the room's record of li's laptop, as it is now
+        return (
+            emulator.client().bucket("r-two-cache").blob(".workshop-room/doctor/li.json").download_as_text()
+        )
+
+    kept = held()
+    (tmp_path / "another-home").mkdir()
+    another = {"HOME": str(tmp_path / "another-home"), **emulator.environment()}
+    second, _ = doctor(tmp_path, *li, **another)
+    assert "kept the result it has for li, from another laptop" in second.stdout, second.stdout
+    assert "workshop doctor --room gs://r-two-cache --name li --rejoin)" in second.stdout
+    assert held() == kept
+    rejoined, _ = doctor(tmp_path, *li, "--rejoin", **another)
+    assert "The room gs://r-two-cache has your result, as li." in rejoined.stdout
+    assert held() != kept

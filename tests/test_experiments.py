@@ -15,6 +15,8 @@ import pytest
 
 from .conftest import copy_repo, dvc, git, set_params
 
+pytestmark = pytest.mark.slow
+
 # Headless, and quiet: this machine has no network, and Chromium's background calls would fail.
 CHROMIUM_FLAGS = [
     "--headless",

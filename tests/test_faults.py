@@ -22,12 +22,24 @@ import psutil
 import pytest
 
 from dvc_workshop.data.arrays import save_npz
-from dvc_workshop.emulator.server import Emulator
+from dvc_workshop.lab.model.emulator import Emulator
 from dvc_workshop.params import ParamsError, TrainParams, load_section
 
-from .conftest import REPO_ROOT, WORKSHOP, copy_repo, emulator_ready, git, global_git_identity, run, run_stage
-from .test_remote import free_port
-from .test_stages import assert_one_line_error, download, preprocess, write_params
+from .conftest import (
+    REPO_ROOT,
+    WORKSHOP,
+    assert_one_line_error,
+    copy_repo,
+    download,
+    emulator_ready,
+    free_port,
+    git,
+    global_git_identity,
+    preprocess,
+    run,
+    run_stage,
+    write_params,
+)
 
 PARAMS = (REPO_ROOT / "params.yaml").read_text()
 

@@ -9,12 +9,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from dvc_workshop.lab.steps.registry import STEPS
 
-from .conftest import REPO_ROOT, run
-from .test_readme import DOC_PAGES, doc_blocks
+from .clones import installed_source
+from .conftest import DOC_PAGES, REPO_ROOT, doc_blocks, run
+
+pytestmark = pytest.mark.slow
 
 # The handout: twelve lab steps and the original handout's environment part; the reference is docs/.
 README_LIMIT_BYTES = 36_000
@@ -67,6 +70,7 @@ def test_standardization_exercise(repo_copy: Path) -> None:
     module.write_text(reference)
     solved = subprocess.run(command, cwd=repo_copy, capture_output=True, text=True)
     assert solved.returncode == 0 and " passed" in solved.stdout, solved.stdout
+    assert installed_source() == REPO_ROOT  # a session in a copy leaves the environment's install alone
 
 
 def test_full_configuration_is_the_one_the_benchmark_measures() -> None:
@@ -102,12 +106,13 @@ def test_readme_is_the_handout_with_the_registry_steps() -> None:
 
 def test_the_exercise_answer_fills_the_labs_blank() -> None:
     """Lab step 4's answer block replaces exactly the line `workshop start` blanks the body with."""
-    from dvc_workshop.lab.repo.solution import lab_blocks
-    from dvc_workshop.lab.repo.start import BLANK
-    from dvc_workshop.places import EXERCISE_FILE
+    from dvc_workshop.lab.actions.solution import lab_blocks
+    from dvc_workshop.lab.model.layout import EXERCISE_FILE
+    from dvc_workshop.lab.steps.preprocess import STEP, blank_line
 
-    (answer,) = [block for block in lab_blocks(REPO_ROOT / "README.md", 4) if "NotImplementedError" in block]
-    assert f"blank = '{BLANK}'" in answer and f'Path("{EXERCISE_FILE}")' in answer
+    blocks = lab_blocks(REPO_ROOT / "README.md", STEP.number)
+    (answer,) = [block for block in blocks if "NotImplementedError" in block]
+    assert f"blank = '{blank_line()}'" in answer and f'Path("{EXERCISE_FILE}")' in answer
 
 
 def test_moved_sections_leave_no_dangling_links() -> None:

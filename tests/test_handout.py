@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from dvc_workshop.data.digits import Digits
-from dvc_workshop.emulator.server import CACHE_BUCKET, Emulator
+from dvc_workshop.lab.model.emulator import CACHE_BUCKET, Emulator
 
 from .conftest import (
     REPO_ROOT,
@@ -24,13 +24,15 @@ from .conftest import (
     copy_repo,
     digests,
     dvc,
+    free_port,
     global_git_identity,
     random_digits,
     run,
     run_stage,
     set_params,
 )
-from .test_remote import free_port
+
+pytestmark = pytest.mark.slow
 
 HANDOUT = [  # the sheet's lines, verbatim but for the attendee's name
     "dvc stage add -n download_mnist -d gs://dvc-workshop-raw/mnist "

@@ -8,7 +8,7 @@ import struct
 import numpy as np
 import pytest
 
-from dvc_workshop.cli import WorkshopError
+from dvc_workshop.data.errors import WorkshopError
 from dvc_workshop.data.idx import IMAGES_MAGIC, LABELS_MAGIC, IdxError, check_pair, encode_idx, parse_idx
 from dvc_workshop.data.sources import load_idx
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from .conftest import run
+
+pytestmark = pytest.mark.slow
 
 
 def test_pre_commit_hooks_pass_on_every_file(repo_copy: Path) -> None:

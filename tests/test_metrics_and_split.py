@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dvc_workshop.cli import WorkshopError
+from dvc_workshop.data.errors import WorkshopError
 from dvc_workshop.data.sources import load_sample, stratified_split
 from dvc_workshop.ml.metrics import classification_metrics
 

@@ -8,7 +8,11 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
+
 from .conftest import dvc, git, set_params
+
+pytestmark = pytest.mark.slow
 
 STAGES = ["download_mnist", "preprocess", "train", "evaluate"]
 

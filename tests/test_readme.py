@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import signal
 import subprocess
 import time
@@ -25,38 +24,14 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO_ROOT, SHARED_MNIST, copy_repo, pipenv_env
+from .clones import install_this_checkout
+from .conftest import DOC_PAGES, REPO_ROOT, SHARED_MNIST, copy_repo, doc_blocks, page_blocks, pipenv_env
 
-# Every page with `bash` blocks, in the order the walk-through runs them (see the docstring).
-DOC_PAGES = (
-    "README.md",
-    "docs/README.md",
-    "docs/pipelines.md",
-    "docs/remotes.md",
-    "docs/experiments.md",
-    "docs/performance.md",
-    "docs/troubleshooting.md",
-    "docs/facilitator.md",
-    "CONTRIBUTING.md",
-)
+pytestmark = pytest.mark.slow
+
 SKIPPED_TAGS = {"skip-ci", "tests", "stage-add", "lab-start", "lab"}
 KNOWN_TAGS = {"", "background", *SKIPPED_TAGS}
 README_ONLY_TAGS = {"tests", "lab-start", "lab"}
-
-
-def page_blocks(page: str) -> list[tuple[str, str]]:
-    """The (tag, code) of each ```bash block of one page, in order."""
-    text = (REPO_ROOT / page).read_text()
-    return [(tag.strip(), code) for tag, code in re.findall(r"```bash( [\w-]+)?\n(.*?)```", text, flags=re.S)]
-
-
-def doc_blocks() -> list[tuple[str, int, str, str]]:
-    """(page, number on its page, tag, code) of every block of every page, in walk-through order."""
-    return [
-        (page, number, tag, code)
-        for page in DOC_PAGES
-        for number, (tag, code) in enumerate(page_blocks(page), start=1)
-    ]
 
 
 def test_every_page_is_in_the_walk_through() -> None:
@@ -120,6 +95,7 @@ def test_readme_runs_top_to_bottom(tmp_path: Path) -> None:
             with contextlib.suppress(ProcessLookupError):  # it stopped already (and the failure says why)
                 os.killpg(process.pid, signal.SIGINT)
             process.wait(timeout=60)
+        install_this_checkout()  # the README's `pipenv sync` installed the copy in the environment
     assert "endpointurl" not in _read(clone / ".dvc/config.local")  # the emulator cleaned up after itself
     shown = subprocess.run(["dvc", "metrics", "show"], cwd=clone, env=env, capture_output=True, text=True)
     assert "test.accuracy" in shown.stdout.replace(" ", ".")

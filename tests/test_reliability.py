@@ -20,11 +20,12 @@ import psutil
 import pytest
 import yaml
 
-from dvc_workshop.emulator.server import CACHE_BUCKET, Emulator
-from dvc_workshop.emulator.settings import configure_project
+from dvc_workshop.lab.model.emulator import CACHE_BUCKET, Emulator
+from dvc_workshop.lab.model.emulator_settings import configure_project
 
-from .conftest import DVC_OUTPUTS, copy_repo, digests, dvc, git, remove_local_data, set_params
-from .test_remote import free_port
+from .conftest import DVC_OUTPUTS, copy_repo, digests, dvc, free_port, git, remove_local_data, set_params
+
+pytestmark = pytest.mark.slow
 
 DATA_STAGES = ("download_mnist", "preprocess")
 

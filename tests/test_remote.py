@@ -6,7 +6,6 @@ Everything goes through the real dvc-gs/gcsfs code path; only the endpoint diffe
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 import zipfile
@@ -18,8 +17,8 @@ import pytest
 
 from dvc_workshop.data.digits import Digits
 from dvc_workshop.data.sources import load_idx
-from dvc_workshop.emulator.server import CACHE_BUCKET, RAW_BUCKET, RAW_PREFIX, Emulator
-from dvc_workshop.emulator.settings import configure_project
+from dvc_workshop.lab.model.emulator import CACHE_BUCKET, RAW_BUCKET, RAW_PREFIX, Emulator
+from dvc_workshop.lab.model.emulator_settings import configure_project
 
 from .conftest import (
     DVC_OUTPUTS,
@@ -27,6 +26,7 @@ from .conftest import (
     digests,
     dvc,
     emulator_ready,
+    free_port,
     git,
     random_digits,
     remove_local_data,
@@ -34,14 +34,10 @@ from .conftest import (
     set_params,
 )
 
+pytestmark = pytest.mark.slow
+
 RAW_SOURCE = f"remote://dvc-workshop-raw/{RAW_PREFIX}"
 CACHE_PREFIX = f"{CACHE_BUCKET}/mnist"  # the dvc-workshop remote's folder (.dvc/config)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

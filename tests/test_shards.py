@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dvc_workshop.cli import WorkshopError
 from dvc_workshop.data.digits import Digits
+from dvc_workshop.data.errors import WorkshopError
 from dvc_workshop.data.parallel import MIN_IMAGES_PER_PROCESS, usable_cpus
 from dvc_workshop.data.shards import IMAGES_PER_SHARD, read_images, read_shard, write_images, write_shard
 

@@ -17,42 +17,16 @@ from PIL import Image
 from dvc_workshop.data.arrays import save_npz
 from dvc_workshop.ml.transforms import center_crop, standardize
 
-from .conftest import REPO_ROOT, random_digits, run, run_stage
-
-
-def write_params(folder: Path, **overrides: dict) -> Path:
-    params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
-    for section, values in overrides.items():
-        params[section].update(values)
-    path = folder / "params.yaml"
-    path.write_text(yaml.safe_dump(params))
-    return path
-
-
-def download(tmp_path: Path, source: str, **download_params):
-    params = write_params(tmp_path, download_mnist={"source": source, **download_params})
-    return run_stage(
-        "download_mnist",
-        "--images-dir", "out/Images", "--labels", "out/labels.csv", "--params", str(params),
-        cwd=tmp_path,
-    )  # fmt: skip
-
-
-def preprocess(tmp_path: Path, params: Path):
-    return run_stage(
-        "preprocess", "--images-dir", "out/Images", "--labels", "out/labels.csv",
-        "--out-dir", "prep", "--preview", "prep.png", "--params", str(params), cwd=tmp_path,
-    )  # fmt: skip
-
-
-def assert_one_line_error(result, *fragments: str, status: int = 1) -> None:
-    """One `error:` line holding each fragment, exit `status` (the lab's tools: 2, could not do it)."""
-    assert result.returncode == status, result.stdout + result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert "Traceback" not in result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
+from .conftest import (
+    REPO_ROOT,
+    assert_one_line_error,
+    download,
+    preprocess,
+    random_digits,
+    run,
+    run_stage,
+    write_params,
+)
 
 
 def test_download_writes_one_png_per_image_in_shards_and_the_labels_table(tmp_path, idx_folder) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dvc_workshop.cli import WorkshopError
+from dvc_workshop.data.errors import WorkshopError
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
 

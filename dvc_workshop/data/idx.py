@@ -12,8 +12,8 @@ import struct
 
 import numpy as np
 
-from dvc_workshop.cli import WorkshopError
 from dvc_workshop.data.digits import IMAGE_SIZE
+from dvc_workshop.data.errors import WorkshopError
 
 UNSIGNED_BYTE = 0x08
 IMAGES_MAGIC = 0x00000803  # unsigned bytes, 3 dimensions: count x rows x columns

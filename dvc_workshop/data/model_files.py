@@ -10,7 +10,7 @@ import json
 import zipfile
 from pathlib import Path
 
-from dvc_workshop.cli import WorkshopError
+from dvc_workshop.data.errors import WorkshopError
 
 MEMBERS = ("config.json", "metadata.json", "model.weights.h5")
 

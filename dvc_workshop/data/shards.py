@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from dvc_workshop.cli import WorkshopError, short
 from dvc_workshop.data.arrays import zip_entry
 from dvc_workshop.data.digits import IMAGE_SIZE, SPLITS, Digits
+from dvc_workshop.data.errors import WorkshopError, short
 from dvc_workshop.data.parallel import parallel_map
 
 IMAGES_PER_SHARD = 5000

@@ -23,10 +23,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from dvc_workshop.cli import WorkshopError
 from dvc_workshop.data.digits import IMAGE_SIZE, Digits
+from dvc_workshop.data.errors import WorkshopError
 from dvc_workshop.data.idx import IMAGES_MAGIC, LABELS_MAGIC, IdxError, check_pair, parse_idx
-from dvc_workshop.params import SAMPLE_SUFFIXES, DownloadParams
+
+SAMPLE_SUFFIXES = (".yaml", ".yml")  # a source file describing a sample that a package ships
 
 # The four files of the original distribution, per split: (images, labels).
 IDX_FILES = {
@@ -175,10 +176,13 @@ def load_idx(location: str) -> dict[str, Digits]:
     return splits
 
 
-def load_mnist(params: DownloadParams) -> dict[str, Digits]:
-    """The train and test splits that `params.source` names, limited per split if asked."""
-    if params.source.endswith(SAMPLE_SUFFIXES):
-        splits = load_sample(Path(params.source), params.test_fraction, params.seed)
+def load_mnist(
+    source: str, test_fraction: float, seed: int, limit_per_split: int | None
+) -> dict[str, Digits]:
+    """The train and test splits that `source` names (params.yaml's download_mnist section: a
+    sample split with `test_fraction` and `seed`, or IDX files), limited per split if asked."""
+    if source.endswith(SAMPLE_SUFFIXES):
+        splits = load_sample(Path(source), test_fraction, seed)
     else:
-        splits = load_idx(params.source)
-    return {split: digits.head(params.limit_per_split) for split, digits in splits.items()}
+        splits = load_idx(source)
+    return {split: digits.head(limit_per_split) for split, digits in splits.items()}

@@ -11,7 +11,8 @@ from typing import Annotated
 
 import typer
 
-from dvc_workshop.cli import WorkshopApp, atomic_output
+from dvc_workshop.cli import WorkshopApp
+from dvc_workshop.data.atomic_files import atomic_output
 from dvc_workshop.data.shards import write_images
 from dvc_workshop.data.sources import load_mnist
 from dvc_workshop.params import DownloadParams, load_section
@@ -27,7 +28,7 @@ def main(
 ) -> None:
     """Download raw MNIST from the source in params.yaml and write PNG images + labels."""
     settings = load_section(params, "download_mnist", DownloadParams)
-    splits = load_mnist(settings)  # {"train": Digits, "test": Digits}
+    splits = load_mnist(settings.source, settings.test_fraction, settings.seed, settings.limit_per_split)
 
     with atomic_output(images_dir, directory=True) as images_scratch, atomic_output(labels) as labels_scratch:
         write_images(splits, images_scratch, labels_scratch)

@@ -16,8 +16,10 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from dvc_workshop.cli import WorkshopApp, WorkshopError, atomic_output, quiet_tensorflow
+from dvc_workshop.cli import WorkshopApp, quiet_tensorflow
 from dvc_workshop.data.arrays import load_split, write_json
+from dvc_workshop.data.atomic_files import atomic_output
+from dvc_workshop.data.errors import WorkshopError
 from dvc_workshop.data.model_files import check_model_file
 from dvc_workshop.data.pictures import contact_sheet, save_sheet
 from dvc_workshop.ml.metrics import classification_metrics

@@ -13,8 +13,9 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from dvc_workshop.cli import WorkshopApp, atomic_output
+from dvc_workshop.cli import WorkshopApp
 from dvc_workshop.data.arrays import save_npz, write_json
+from dvc_workshop.data.atomic_files import atomic_output
 from dvc_workshop.data.pictures import contact_sheet, save_sheet
 from dvc_workshop.data.shards import read_images
 from dvc_workshop.ml.transforms import center_crop, random_angles, rotate, standardize

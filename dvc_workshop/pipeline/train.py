@@ -14,16 +14,10 @@ from typing import TYPE_CHECKING, Annotated
 import numpy as np
 import typer
 
-from dvc_workshop.cli import (
-    WorkshopApp,
-    WorkshopError,
-    atomic_output,
-    move_into_place,
-    quiet_tensorflow,
-    remove,
-    scratch_path,
-)
+from dvc_workshop.cli import WorkshopApp, quiet_tensorflow
 from dvc_workshop.data.arrays import load_split
+from dvc_workshop.data.atomic_files import atomic_output, move_into_place, remove, scratch_path
+from dvc_workshop.data.errors import WorkshopError
 from dvc_workshop.params import TrainParams, check_crop_fits, load_section
 
 if TYPE_CHECKING:

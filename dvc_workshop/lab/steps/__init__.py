@@ -1,2 +1,2 @@
-"""The lab's steps: one module each (its entry: title, check, hints, reset), `registry.py` their
-order, and the mechanisms they share (`entry.py`, `stage_target.py`, `data_state.py`)."""
+"""The lab's steps: an entry each (its title, setup, check, hints, reset), `registry.py` their
+order. What the entries share is in `lab/mechanisms/`."""

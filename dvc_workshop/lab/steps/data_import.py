@@ -14,26 +14,27 @@ import os
 import posixpath
 import shlex
 import shutil
+from collections.abc import Iterator
 
 import yaml
 
-from dvc_workshop.cli import WorkshopError
-from dvc_workshop.lab.problem import Problem
-from dvc_workshop.lab.repo.dvc_state import STATUS_TIMEOUT_S
-from dvc_workshop.lab.repo.git import Runner
-from dvc_workshop.lab.repo.lab import Lab, dvc_files_in
-from dvc_workshop.lab.steps.data_state import commit_command
-from dvc_workshop.lab.steps.entry import Reset, Step, fixed
-from dvc_workshop.lab.steps.stage_target import overlaps
+from dvc_workshop.data.errors import WorkshopError
+from dvc_workshop.lab.mechanisms.data_state import commit_command
+from dvc_workshop.lab.mechanisms.entry import Reset, Step, explanations
+from dvc_workshop.lab.mechanisms.stage_target import overlaps
+from dvc_workshop.lab.model.dvc_state import STATUS_TIMEOUT_S
+from dvc_workshop.lab.model.lab import Lab, dvc_files_in
+from dvc_workshop.lab.model.problem import Problem
+from dvc_workshop.lab.model.runner import Runner
 
-EXAMPLE = "my-digits"  # the README's: step 8's folder
+EXAMPLE = "my-digits"  # the README's: the folder dvc add tracks (dvc_add.py)
 DVC_INIT = (".dvc/config", ".dvc/.gitignore", ".dvcignore")  # what dvc init gives git to commit
 q = shlex.quote
 
 
 def check(lab: Lab) -> None:
     """The second project, then its import (`check_import`); each hint is typed in the lab."""
-    root, at = lab.report_root, q(lab.relative(lab.report_root))
+    root, at = STEP.folder_at(lab), q(lab.relative(STEP.folder_at(lab)))
     origin = origin_there(lab)
     data = next((outs[0] for outs in lab.dvc_files.values() if outs), EXAMPLE)
     push = f"{'dvc push && ' if 'new' in lab.cloud_status.values() else ''}git push origin main"
@@ -81,7 +82,7 @@ def check_import(lab: Lab, report: Lab, imports: dict[str, dict], push: str, fir
             again,
         )
     src, here, update = Runner(source), q(lab.relative(source)), f"cd {at} && dvc update {q(name)}"
-    tip = src.git("rev-parse", "-q", "--verify", f"{dep['repo'].get('rev') or 'HEAD'}^{{commit}}")
+    tip = src.git_output("rev-parse", "-q", "--verify", f"{dep['repo'].get('rev') or 'HEAD'}^{{commit}}")
     files, now = tracking(src, tip, path)
     if not now:
         what = f"{shown} imports {path}, which DVC does not track in {here} (git does, or it is gone)"
@@ -91,7 +92,7 @@ def check_import(lab: Lab, report: Lab, imports: dict[str, dict], push: str, fir
             f"{shown} pins {path} at commit {rev_lock[:7] or '(none)'} of {here}, which has a newer version",
             update,
         )
-    commits = src.git("log", "--format=%H", tip, "--", *files).split()
+    commits = src.git_output("log", "--format=%H", tip, "--", *files).split()
     if len({tuple(sorted(tracking(src, commit, path)[1].items())) for commit in commits}) < 2:
         pull = f" && cd {here} && git pull && dvc pull" if source == teammate else ""
         raise newer_version(lab, path, src, here, push + pull, bool(pull))
@@ -114,7 +115,7 @@ def check_import(lab: Lab, report: Lab, imports: dict[str, dict], push: str, fir
         )
     files = [name, posixpath.join(posixpath.dirname(name), ".gitignore"), *DVC_INIT]
     if changed := [file for file in files if file in report.uncommitted]:
-        message = f"{path}: its new version" if report.git("ls-files", name) else f"Import {path}"
+        message = f"{path}: its new version" if report.git_output("ls-files", name) else f"Import {path}"
         raise Problem(
             f"{shown} has changes not committed there", f"cd {at} && {commit_command(changed, message)}"
         )
@@ -127,7 +128,7 @@ def origin_dir(lab: Lab) -> bool:
 
 def origin_there(lab: Lab) -> str:
     """The lab's origin as typed in the second project (beside the lab: ../FOLDER-origin.git)."""
-    return q(os.path.relpath(lab.origin, lab.report_root)) if lab.origin else "origin"
+    return q(os.path.relpath(lab.origin, STEP.folder_at(lab))) if lab.origin else "origin"
 
 
 def imported(report: Lab) -> dict[str, dict]:
@@ -147,11 +148,11 @@ def tracking(source: Runner, rev: str, path: str) -> tuple[list[str], dict[str, 
     """The files that track `path` at commit `rev` of a repository (.dvc files, dvc.lock), and
     the hash they record for each output in it or around it ({}: DVC does not track it there)."""
     files, hashes = set(), {}
-    for name in source.git("ls-tree", "-r", "--name-only", rev).splitlines():
+    for name in source.git_output("ls-tree", "-r", "--name-only", rev).splitlines():
         if not (name.endswith(".dvc") or posixpath.basename(name) == "dvc.lock"):
             continue
         try:
-            document = yaml.safe_load(source.git("show", f"{rev}:{name}")) or {}
+            document = yaml.safe_load(source.git_output("show", f"{rev}:{name}")) or {}
         except yaml.YAMLError:
             continue
         stages = (document.get("stages") or {}) if name.endswith("dvc.lock") else {"": document}
@@ -186,13 +187,13 @@ def newer_version(lab: Lab, path: str, src: Runner, here: str, push: str, clone:
     return Problem(what, f"{remove} && dvc add {q(tracked)} && {commit} && dvc push && {push}")
 
 
-def undo(lab: Lab) -> None:
+def undo(lab: Lab) -> Iterator[str]:
     """The second project removed, if nothing in it is uncommitted (its imports can be made again)."""
-    root = lab.report_root
+    root = STEP.folder_at(lab)
     if not root.exists():
-        print(f"No project at {root}: nothing to remove.")
+        yield f"No project at {root}: nothing to remove."
         return
-    status = Runner(root).run("git", "status", "--porcelain") if (root / ".git").exists() else None
+    status = Runner(root).completed("git", "status", "--porcelain") if (root / ".git").exists() else None
     if status is None or status.returncode != 0:
         raise WorkshopError(f"{root} is not a git repository, so not this step's: move it away yourself")
     if status.stdout.strip():
@@ -201,14 +202,13 @@ def undo(lab: Lab) -> None:
             f"{root} has changes that are not committed ({change}): commit or delete them first"
         )
     shutil.rmtree(root)
-    print(f"Removed {root}, the project that imported your data (your lab keeps every version of it).")
+    yield f"Removed {root}, the project that imported your data (your lab keeps every version of it)."
 
 
 STEP = Step(
-    12,
     "Data from another project: dvc import",
     check,
-    fixed(
+    explanations(
         "dvc import URL PATH downloads PATH from another DVC project's git repository (through that "
         "project's default remote) and writes PATH.dvc: the source's url and its exact commit, rev_lock",
         "import from your lab's origin, where you push: a colleague's project sees only what you pushed "
@@ -217,4 +217,5 @@ STEP = Step(
         "then commit PATH.dvc there, as any version; dvc get downloads only, with nothing to update",
     ),
     Reset(undo=undo),
+    folder="-report",  # the second project, beside the lab: FOLDER-report
 )

@@ -3,11 +3,11 @@ reference defines it, run, committed, pushed."""
 
 from __future__ import annotations
 
-from dvc_workshop.lab.problem import Problem
-from dvc_workshop.lab.repo.lab import Lab
-from dvc_workshop.lab.steps.entry import Reset, Step, check_stages, stage_hints
-from dvc_workshop.lab.steps.stage_target import check_definition, check_overlaps
-from dvc_workshop.places import RAW_PREFIX
+from dvc_workshop.lab.mechanisms.entry import Reset, Step, check_stages, stage_hints
+from dvc_workshop.lab.mechanisms.stage_target import check_definition, check_overlaps
+from dvc_workshop.lab.model.lab import Lab
+from dvc_workshop.lab.model.layout import RAW_PREFIX
+from dvc_workshop.lab.model.problem import Problem
 
 STAGES = ("download_mnist",)
 
@@ -38,6 +38,4 @@ def hints(lab: Lab, problem: Problem | None) -> list[str]:
     ]
 
 
-STEP = Step(
-    3, "The download stage", check, hints, Reset(stages=STAGES, files=("params.yaml:download_mnist",))
-)
+STEP = Step("The download stage", check, hints, Reset(stages=STAGES, files=("params.yaml:download_mnist",)))

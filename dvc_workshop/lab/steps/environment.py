@@ -1,21 +1,39 @@
 """Lab step 1: this laptop ready (git's identity), the lab a repository with its origin, the
 buckets reachable (the emulator answering, or Google credentials), and the Pipfile's exercise
-done (pipfile.py)."""
+done (pipfile.py), which `workshop start` lays: dev packages out of the lab's Pipfile."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
-from dvc_workshop.emulator.settings import answers, is_local, written_settings
-from dvc_workshop.lab.problem import Problem
-from dvc_workshop.lab.repo.lab import Lab
-from dvc_workshop.lab.steps.entry import Reset, Step
-from dvc_workshop.lab.steps.pipfile import check_pipfile, pipfile_hints
+from dvc_workshop.lab.mechanisms.entry import Reset, Step
+from dvc_workshop.lab.mechanisms.pipfile import check_pipfile, pipfile_hints
+from dvc_workshop.lab.model.emulator_settings import answers, is_local, written_settings
+from dvc_workshop.lab.model.lab import Lab
+from dvc_workshop.lab.model.layout import PIPFILE_LEFT_OUT
+from dvc_workshop.lab.model.problem import Problem, Unreadable
+
+
+def setup(folder: Path) -> None:
+    """The exercise laid in a new lab: the dev packages of PIPFILE_LEFT_OUT out of its Pipfile (not
+    its lock), a TODO line above [dev-packages]."""
+    pipfile = folder / "Pipfile"
+    lines, section = [], ""
+    for line in pipfile.read_text().splitlines(keepends=True):
+        section = line.strip() if line.startswith("[") else section
+        if section == "[dev-packages]" and line.split("=")[0].strip() in PIPFILE_LEFT_OUT:
+            continue
+        if line.strip() == "[dev-packages]":
+            missing = f"{len(PIPFILE_LEFT_OUT)} packages of the lock are missing here"
+            lines.append(f"# TODO(lab step {STEP.number}): {missing}\n")
+        lines.append(line)
+    pipfile.write_text("".join(lines))
 
 
 def check(lab: Lab) -> None:
     for key in ("user.name", "user.email"):
-        if not lab.git("config", key):
+        if not lab.git_output("config", key):
             example = {"user.name": '"Ada Attendee"', "user.email": "ada@example.com"}[key]
             raise Problem(f"git has no {key}", f"git config --global {key} {example} (with your own)")
     if not lab.origin:
@@ -30,12 +48,12 @@ def check(lab: Lab) -> None:
     if emulator := os.environ.get("STORAGE_EMULATOR_HOST"):
         if not answers(emulator):  # gcsfs would retry an endpoint that does not answer for minutes
             if not is_local(emulator):
-                raise Problem(
+                raise Unreadable(
                     f"the room's emulator at {emulator} does not answer",
                     "is this laptop on the venue's network? Ask the facilitator whether it runs "
                     "(not pipenv run emulator: that would be a room of your own)",
                 )
-            raise Problem(
+            raise Unreadable(
                 f"the emulator at {emulator} does not answer",
                 "start it (pipenv run emulator, in a second terminal, in the workshop's folder)",
             )
@@ -58,7 +76,7 @@ def check(lab: Lab) -> None:
                 f"start the emulator (pipenv run emulator, in {lab.reference}), then open a new pipenv "
                 "shell; or: gcloud auth application-default login",
             ) from None
-    check_pipfile(lab)
+    check_pipfile(lab, STEP.number)
 
 
 def hints(lab: Lab, problem: Problem | None) -> list[str]:
@@ -75,9 +93,9 @@ def hints(lab: Lab, problem: Problem | None) -> list[str]:
 
 
 STEP = Step(
-    1,
     "Environment",
     check,
     hints,
     Reset(files=("Pipfile", "Pipfile.lock")),
+    setup=setup,
 )

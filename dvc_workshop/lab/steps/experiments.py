@@ -5,12 +5,14 @@ teammate's clone with an experiment pulled."""
 from __future__ import annotations
 
 import shlex
+from collections.abc import Iterator
 
-from dvc_workshop.cli import WorkshopError
-from dvc_workshop.lab.problem import Problem
-from dvc_workshop.lab.repo.lab import Lab
-from dvc_workshop.lab.steps.entry import Reset, Step, fixed
-from dvc_workshop.lab.steps.grid import GRID_SIZE, applied, best, grid
+from dvc_workshop.data.errors import WorkshopError
+from dvc_workshop.lab.mechanisms.entry import Reset, Step, explanations
+from dvc_workshop.lab.mechanisms.grid import GRID_SIZE, applied, best, grid
+from dvc_workshop.lab.model.lab import Lab
+from dvc_workshop.lab.model.problem import Problem
+from dvc_workshop.lab.steps.teammate import STEP as TEAMMATE
 
 BUSY = ("Queued", "Running")  # dvc queue status: not done yet
 FIRST = "dvc exp run -n dropout-04 -S train.dropout=0.4"  # the README's experiment in the workspace
@@ -20,9 +22,9 @@ GRID = "dvc exp run --queue -S 'train.learning_rate=0.002,0.003,0.01' && dvc exp
 def experiments(lab: Lab, where: str = "") -> list[str]:
     """The experiments' names, here or (where="origin") in origin."""
     refs = (
-        lab.git("ls-remote", "origin", "refs/exps/*").split()[1::2]
+        lab.git_output("ls-remote", "origin", "refs/exps/*").split()[1::2]
         if where
-        else lab.git("for-each-ref", "--format=%(refname)", "refs/exps").split()
+        else lab.git_output("for-each-ref", "--format=%(refname)", "refs/exps").split()
     )
     return sorted({ref.rsplit("/", 1)[-1] for ref in refs if ref.count("/") >= 4})
 
@@ -47,13 +49,13 @@ def check(lab: Lab) -> None:
         raise Problem(
             "no experiment in origin: git push does not send experiments", f"dvc exp push origin {here[0]}"
         )
-    branches = lab.git("for-each-ref", "--format=%(refname:short)", "refs/heads").split()
+    branches = lab.git_output("for-each-ref", "--format=%(refname:short)", "refs/heads").split()
     if len(branches) < 2:
         name = pushed[0]
         raise Problem("no experiment kept as a branch", f"dvc exp branch {name} {name}")
     teammate = lab.teammate
     if teammate is None or not experiments(teammate):
-        clone_at = shlex.quote(lab.relative(lab.teammate_root))
+        clone_at = shlex.quote(lab.relative(TEAMMATE.folder_at(lab)))
         raise Problem(
             "the teammate has no experiment of yours",
             f"cd {clone_at} && git pull && dvc exp pull origin {pushed[0]}",
@@ -81,23 +83,23 @@ def check_grid(lab: Lab) -> None:
         )
 
 
-def undo(lab: Lab) -> None:
+def undo(lab: Lab) -> Iterator[str]:
+    """The local experiments removed, once origin has them all; its line for reset to say."""
     if set(experiments(lab)) - set(experiments(lab, "origin")):
         missing = sorted(set(experiments(lab)) - set(experiments(lab, "origin")))
         raise WorkshopError(f"experiments not in origin: dvc exp push origin {' '.join(missing)} first")
     for clone in (lab, lab.teammate):
         if clone and experiments(clone):
-            clone.must("dvc", "exp", "remove", "--all-commits")
+            clone.run_or_fail("dvc", "exp", "remove", "--all-commits")
     kept = experiments(lab, "origin")
     back = f": dvc exp pull origin {kept[0]} brings {kept[0]} back" if kept else ""
-    print(f"Removed the local experiments (origin keeps them{back}).")
+    yield f"Removed the local experiments (origin keeps them{back})."
 
 
 STEP = Step(
-    9,
     "Experiments, shared",
     check,
-    fixed(
+    explanations(
         f"a grid: {GRID}; then dvc exp show --no-pager --sort-by test.accuracy --sort-order desc puts "
         "the best first, and dvc exp apply with its name brings it into the workspace, to commit",
         f"{FIRST} runs one in the workspace; dvc exp show --no-pager lists them",

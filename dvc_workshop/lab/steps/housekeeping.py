@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import yaml
-
-from dvc_workshop.lab.problem import Problem
-from dvc_workshop.lab.repo.lab import Lab
-from dvc_workshop.lab.steps.entry import Reset, Step, fixed
+from dvc_workshop.lab.mechanisms.entry import Reset, Step, explanations
+from dvc_workshop.lab.mechanisms.versions_kept import locked_at
+from dvc_workshop.lab.model.lab import Lab
+from dvc_workshop.lab.model.problem import Problem
+from dvc_workshop.lab.steps.experiments import STEP as EXPERIMENTS
 
 
 def objects_named(cache: Path, digests: set[str]) -> set[str]:
@@ -50,24 +50,16 @@ def later_commits(lab: Lab) -> list[str]:
     """The commits of main from the newest experiment's base commit (refs/exps/XX/YYYY.../name) on:
     step 10's workspace and what later steps committed, whose data a `dvc gc -w` after step 10
     would take but step 10 never asked to."""
-    refs = lab.git("for-each-ref", "--format=%(refname)", "refs/exps").split()
+    refs = lab.git_output("for-each-ref", "--format=%(refname)", "refs/exps").split()
     bases = {"".join(ref.split("/")[2:4]) for ref in refs if ref.count("/") >= 4}
-    return lab.git("rev-list", "HEAD", *(f"^{base}^@" for base in bases)).split() if bases else []
-
-
-def locked_at(lab: Lab, commit: str) -> list[dict]:
-    """The stages of dvc.lock as `commit` has it (none where it has none, or it does not parse)."""
-    try:
-        stages = (yaml.safe_load(lab.git("show", f"{commit}:dvc.lock")) or {}).get("stages") or {}
-    except (yaml.YAMLError, AttributeError):
-        return []
-    return [stage for stage in stages.values() if isinstance(stage, dict)] if isinstance(stages, dict) else []
+    return lab.git_output("rev-list", "HEAD", *(f"^{base}^@" for base in bases)).split() if bases else []
 
 
 def check(lab: Lab) -> None:
-    if not lab.git("for-each-ref", "refs/exps"):
+    if not lab.git_output("for-each-ref", "refs/exps"):
         raise Problem(
-            "no experiments yet, so nothing to collect", "workshop check 9 says what step 9 still needs"
+            "no experiments yet, so nothing to collect",
+            f"workshop check {EXPERIMENTS.number} says what step {EXPERIMENTS.number} still needs",
         )
     unused, listings = unused_objects(lab)
     if unused - listings:  # a dependency's listing alone is not garbage: dvc status caches it again
@@ -78,12 +70,11 @@ def check(lab: Lab) -> None:
 
 
 STEP = Step(
-    10,
     "Housekeeping: dvc gc",
     check,
-    fixed(
+    explanations(
         "dvc gc -w --dry lists what it would remove (cache objects the workspace does not use); "
         "dvc gc -w -f removes them"
     ),
-    Reset(nothing="Step 10 has nothing to put back: dvc gc removed only cache objects nothing uses."),
+    Reset(nothing_to_put_back="dvc gc removed only cache objects nothing uses."),
 )

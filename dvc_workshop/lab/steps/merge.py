@@ -4,21 +4,33 @@ the merge committed and pushed (git and DVC).
 
 Read from the lab's history, not the README's values: a merge on main whose two sides both
 changed params.yaml since the commit they grew from, one of them holding a commit made in the
-teammate's clone (its reflog says which). How to finish a merge is `repo/merging.py`'s, which
-`Lab.yaml_file` also says wherever it meets conflict markers.
+teammate's clone (its reflog says which). How to finish a merge is `model/merge.py`'s, which
+`Lab.yaml_file` also says wherever it meets conflict markers. Its reset moves main back in the lab,
+origin and the clone (`mechanisms/rewind.py`), from where the step started.
 """
 
 from __future__ import annotations
 
 import shlex
+from collections.abc import Iterator
 
-from dvc_workshop.lab.problem import Problem
-from dvc_workshop.lab.repo.git import Runner
-from dvc_workshop.lab.repo.lab import Lab
-from dvc_workshop.lab.repo.merging import Merge, leaves, made_in, merge_problem, sed_command, text_at
-from dvc_workshop.lab.steps.data_state import all_outputs, check_pushed, check_workspace
-from dvc_workshop.lab.steps.entry import Reset, Step
-from dvc_workshop.lab.steps.merge_undo import undo
+from dvc_workshop.data.errors import WorkshopError
+from dvc_workshop.lab.mechanisms.data_state import all_outputs, check_pushed, check_workspace
+from dvc_workshop.lab.mechanisms.entry import Reset, Step
+from dvc_workshop.lab.mechanisms.rewind import main_tips, rewind, start_before
+from dvc_workshop.lab.model.lab import Lab
+from dvc_workshop.lab.model.merge import (
+    Merge,
+    commits_made_in,
+    dotted_values,
+    git_outputs,
+    merge_problem,
+    sed_command,
+    text_at,
+)
+from dvc_workshop.lab.model.problem import Problem
+from dvc_workshop.lab.model.runner import Runner
+from dvc_workshop.lab.steps.teammate import STEP as TEAMMATE
 from dvc_workshop.lab.steps.teammate import check as check_teammate
 
 # What a hint changes, with the values it chooses from (none trains longer): the teammate's
@@ -29,7 +41,7 @@ PULL = "git pull --no-rebase --no-edit || git status --short"  # it stops on a c
 
 def change(clone: Lab, avoid: set[str] | None = None) -> str:
     """Commands that change one parameter (not one of `avoid`) to a new value, run and commit it."""
-    values = leaves(clone.yaml_file("params.yaml"))
+    values = dotted_values(clone.yaml_file("params.yaml"))
     name = next((name for name in CHANGES if name not in (avoid or set())), "train.epochs")
     value, key = next(v for v in CHANGES[name] if str(values.get(name)) != v), name.partition(".")[2]
     message = shlex.quote(f"{key.replace('_', ' ').capitalize()} {value}")
@@ -39,18 +51,20 @@ def change(clone: Lab, avoid: set[str] | None = None) -> str:
 
 def step_merge(lab: Lab, made: set[str]) -> Merge | None:
     """The newest merge on main whose sides both changed params.yaml, one of them the teammate's."""
-    for line in lab.git("rev-list", "--merges", "--parents", "HEAD").splitlines():
+    for line in lab.git_output("rev-list", "--merges", "--parents", "HEAD").splitlines():
         merge = Merge(lab, *line.split()[1:3])
         sides = (merge.ours, merge.theirs)
-        changed = [lab.run("git", "diff", "--quiet", merge.base, side, "--", "params.yaml") for side in sides]
-        commits = set(lab.git("rev-list", *sides, f"^{merge.base}").split())  # the merge's own
+        changed = [
+            lab.completed("git", "diff", "--quiet", merge.base, side, "--", "params.yaml") for side in sides
+        ]
+        commits = set(lab.git_output("rev-list", *sides, f"^{merge.base}").split())  # the merge's own
         if all(result.returncode for result in changed) and made & commits:
             return merge
     return None
 
 
 def ancestor(runner: Runner, commit: str, of: str) -> bool:
-    return runner.run("git", "merge-base", "--is-ancestor", commit, of).returncode == 0
+    return runner.completed("git", "merge-base", "--is-ancestor", commit, of).returncode == 0
 
 
 def before_merge(lab: Lab, teammate: Lab, origin: Runner) -> Problem:
@@ -62,11 +76,13 @@ def before_merge(lab: Lab, teammate: Lab, origin: Runner) -> Problem:
 
     if problem := merge_problem(teammate):
         return there(f"in {clone}: {problem.what}", problem.hint or "")
-    behind = not ancestor(teammate, origin.git("rev-parse", "main"), "HEAD")
+    behind = not ancestor(teammate, origin.git_output("rev-parse", "main"), "HEAD")
     again = f"{'git pull --no-rebase --no-edit && dvc pull && ' if behind else ''}{change(teammate)}"
-    made = made_in(teammate)
+    made = commits_made_in(teammate)
     theirs = [
-        c for c in teammate.git("rev-list", "--no-merges", "HEAD", "--", "params.yaml").split() if c in made
+        c
+        for c in teammate.git_output("rev-list", "--no-merges", "HEAD", "--", "params.yaml").split()
+        if c in made
     ]
     if not theirs:
         if "params.yaml" in teammate.uncommitted:
@@ -75,7 +91,7 @@ def before_merge(lab: Lab, teammate: Lab, origin: Runner) -> Problem:
                 "dvc repro && git commit -am 'A change of the teammate' && dvc push && git push",
             )
         return there(f"the teammate has not changed params.yaml yet (in {clone})", f"{again} && git push")
-    said = teammate.git("log", "-1", "--format=%h (%s)", theirs[0])
+    said = teammate.git_output("log", "-1", "--format=%h (%s)", theirs[0])
     if not ancestor(origin, theirs[0], "main"):
         if behind:  # git push would be refused: the teammate merges origin's newer commits first
             return there(
@@ -88,9 +104,11 @@ def before_merge(lab: Lab, teammate: Lab, origin: Runner) -> Problem:
             "or rebased): once more, the teammate first",
             f"{again} && git push",
         )
-    pushed = set(origin.git("rev-list", "main").split())
+    pushed = set(origin.git_output("rev-list", "main").split())
     if not [
-        c for c in lab.git("rev-list", "--no-merges", "HEAD", "--", "params.yaml").split() if c not in pushed
+        c
+        for c in lab.git_output("rev-list", "--no-merges", "HEAD", "--", "params.yaml").split()
+        if c not in pushed
     ]:
         avoid = set(Merge(teammate, f"{theirs[0]}^", theirs[0]).changes(theirs[0]))
         return Problem(
@@ -104,15 +122,15 @@ def before_merge(lab: Lab, teammate: Lab, origin: Runner) -> Problem:
 def check(lab: Lab) -> None:
     teammate = lab.teammate
     if teammate is None or lab.origin is None:
-        check_teammate(lab)  # says what step 7 lacks
-        raise Problem("no teammate's clone", "workshop check 7")
+        check_teammate(lab)  # says what the teammate's step lacks
+        raise Problem("no teammate's clone", f"workshop check {TEAMMATE.number}")
     if problem := merge_problem(lab):
         raise problem
     origin = Runner(lab.origin)
-    merge = step_merge(lab, made_in(teammate))
+    merge = step_merge(lab, commits_made_in(teammate))
     if merge is None:
         raise before_merge(lab, teammate, origin)
-    now = leaves(lab.yaml_file("params.yaml", "HEAD"))
+    now = dotted_values(lab.yaml_file("params.yaml", "HEAD"))
     if lost := merge.lost(now):
         name, (value, _, side) = next(iter(lost.items()))
         raise Problem(
@@ -124,8 +142,8 @@ def check(lab: Lab) -> None:
     for stage in lab.stages:
         check_workspace(lab, stage)
     check_pushed(lab, all_outputs(lab))
-    pushed = origin.git("rev-parse", "main")
-    if pushed != lab.git("rev-parse", "HEAD"):
+    pushed = origin.git_output("rev-parse", "main")
+    if pushed != lab.git_output("rev-parse", "HEAD"):
         if ancestor(lab, pushed, "HEAD"):
             raise Problem(
                 "your main is not in origin: the teammate cannot pull the merge", "git push origin main"
@@ -135,17 +153,43 @@ def check(lab: Lab) -> None:
 
 def hints(lab: Lab, problem: Problem | None) -> list[str]:
     return [
-        f"the teammate's side, in {lab.relative(lab.teammate_root)}: change a parameter of train (sed), dvc "
-        "repro, git commit -am, dvc push, git push",
+        f"the teammate's side, in {lab.relative(TEAMMATE.folder_at(lab))}: change a parameter of train "
+        "(sed), dvc repro, git commit -am, dvc push, git push",
         "your side, in your lab: another parameter of train, on the line next to it; dvc repro, git commit "
         "-am, dvc push, then git pull --no-rebase --no-edit: CONFLICT in params.yaml, dvc.lock, the metrics",
         "params.yaml keeps both changes: git checkout --theirs params.yaml takes the teammate's, then your "
         "sed again; dvc.lock and the metrics: either side's (git checkout --theirs): dvc repro rewrites them",
         "then: dvc repro, git add params.yaml dvc.lock reports/metrics.json, git commit --no-edit, dvc push, "
         "git push origin main",
-        "lost in the merge? git merge --abort goes back to before git pull; workshop reset 11 to the step's "
-        "start",
+        f"lost in the merge? git merge --abort goes back to before git pull; workshop reset {STEP.number} to "
+        "the step's start",
     ]
 
 
-STEP = Step(11, "A teammate's change, merged", check, hints, Reset(undo=undo))
+def undo(lab: Lab) -> Iterator[str]:
+    """Main back where the step started, in the lab, origin and the clone (rewind.py); refused where
+    main changed other files since (another step's work, which this would take back too)."""
+    teammate, number, clone_step = lab.teammate, STEP.number, TEAMMATE.number
+    if teammate is None or lab.origin is None:
+        yield (
+            f"No teammate's clone: step {number} has nothing to put back (workshop check {clone_step} says "
+            f"what step {clone_step} needs)."
+        )
+        return
+    tips = main_tips(lab, teammate)
+    start = start_before(lab, list(tips.values()), commits_made_in(teammate))
+    since = lab.git_output("log", "-1", "--format=%h (%s)", start)
+    for tip in set(tips.values()):
+        other = set(lab.git_output("diff", "--name-only", start, tip).split()) - {
+            "params.yaml",
+            *git_outputs(lab),
+        }
+        if other:
+            raise WorkshopError(
+                f"main changed {', '.join(sorted(other))} since {since}, where step {number} "
+                f"started: another step's work, which reset {number} would take back too"
+            )
+    yield from rewind(lab, teammate, tips, start, number)
+
+
+STEP = Step("A teammate's change, merged", check, hints, Reset(undo=undo))

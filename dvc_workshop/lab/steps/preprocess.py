@@ -1,19 +1,51 @@
 """Lab step 4: the exercise (`standardize`) written, and the preprocess stage as the reference
-defines it, run, committed, pushed."""
+defines it, run, committed, pushed. `workshop start` lays the exercise: the function's body blank."""
 
 from __future__ import annotations
 
-from dvc_workshop.lab.problem import Problem
-from dvc_workshop.lab.repo.exercise import try_standardize
-from dvc_workshop.lab.repo.lab import Lab
-from dvc_workshop.lab.steps.entry import Reset, Step, check_stages, stage_hints
-from dvc_workshop.places import EXERCISE_FILE, EXERCISE_FUNCTION
+import ast
+import textwrap
+from pathlib import Path
+
+from dvc_workshop.lab.mechanisms.entry import Reset, Step, check_stages, stage_hints
+from dvc_workshop.lab.mechanisms.exercise import try_standardize
+from dvc_workshop.lab.model.lab import Lab
+from dvc_workshop.lab.model.layout import EXERCISE_FILE, EXERCISE_FUNCTION
+from dvc_workshop.lab.model.problem import Problem
 
 STAGES = ("preprocess",)
-EXERCISE_HINT = (
-    "return the images minus mean, divided by std, as float32 (the model trains in 32-bit floats); "
-    "workshop check 4 says when it is right"
-)
+
+
+def exercise_hint() -> str:
+    """What the exercise asks: its check says it, and the TODO `workshop start` leaves in its place."""
+    return (
+        "return the images minus mean, divided by std, as float32 (the model trains in 32-bit floats); "
+        f"workshop check {STEP.number} says when it is right"
+    )
+
+
+def blank_line() -> str:
+    """The line a new lab has for the function's body (the README's answer replaces exactly this one)."""
+    return (
+        f'raise NotImplementedError("{EXERCISE_FUNCTION}: the exercise of lab step {STEP.number} (README)")'
+    )
+
+
+def setup(folder: Path) -> None:
+    """The exercise laid in a new lab: the function's body (its docstring kept) replaced by a TODO
+    and `blank_line()`."""
+    path = folder / EXERCISE_FILE
+    source = path.read_text()
+    nodes = ast.walk(ast.parse(source))
+    (function,) = (node for node in nodes if getattr(node, "name", None) == EXERCISE_FUNCTION)
+    first = function.body[1] if ast.get_docstring(function) else function.body[0]
+    lines = source.splitlines(keepends=True)
+    indent = " " * first.col_offset
+    todo = textwrap.wrap(f"TODO(lab step {STEP.number}): {exercise_hint()}.", 90)
+    lines[first.lineno - 1 : function.end_lineno] = [f"{indent}# {line}\n" for line in todo] + [
+        f"{indent}{blank_line()}\n"
+    ]
+    path.write_text("".join(lines))
 
 
 def check_exercise(lab: Lab) -> None:
@@ -22,14 +54,14 @@ def check_exercise(lab: Lab) -> None:
     if verdict["state"] == "unwritten":
         raise Problem(
             f"{EXERCISE_FUNCTION} in {EXERCISE_FILE} is not written yet",
-            f"in {EXERCISE_FILE}: {EXERCISE_HINT}",
+            f"in {EXERCISE_FILE}: {exercise_hint()}",
         )
     if verdict["state"] == "wrong":
-        raise Problem(f"{EXERCISE_FUNCTION} {verdict['message']}", f"in {EXERCISE_FILE}: {EXERCISE_HINT}")
+        raise Problem(f"{EXERCISE_FUNCTION} {verdict['message']}", f"in {EXERCISE_FILE}: {exercise_hint()}")
     if verdict["state"] == "error":
         raise Problem(
             f"{EXERCISE_FUNCTION} fails: {EXERCISE_FILE}{verdict['message']}",
-            f"python -c 'import dvc_workshop.ml.transforms' shows the whole error; {EXERCISE_HINT}",
+            f"python -c 'import dvc_workshop.ml.transforms' shows the whole error; {exercise_hint()}",
         )
 
 
@@ -43,15 +75,15 @@ def hints(lab: Lab, problem: Problem | None) -> list[str]:
         return [
             "python -m pytest -k standardize runs its tests, each failure with a hint (once the dev "
             "packages are installed: pipenv sync --dev, in the workshop's folder)",
-            "the README's lab step 4 shows the answer, in a python block",
+            f"the README's lab step {STEP.number} shows the answer, in a python block",
         ]
     return stage_hints(STAGES)(lab, problem)
 
 
 STEP = Step(
-    4,
     "The preprocess stage and standardize",
     check,
     hints,
     Reset(stages=STAGES, files=(EXERCISE_FILE, "params.yaml:preprocess")),
+    setup=setup,
 )

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import shlex
 
-from dvc_workshop.lab.problem import Problem
-from dvc_workshop.lab.repo.lab import Lab
-from dvc_workshop.lab.steps.data_state import commit_command
-from dvc_workshop.lab.steps.entry import Reset, Step
+from dvc_workshop.lab.mechanisms.data_state import commit_command
+from dvc_workshop.lab.mechanisms.entry import Reset, Step
+from dvc_workshop.lab.model.lab import Lab
+from dvc_workshop.lab.model.problem import Problem
 
 REMOTE = "dvc-workshop"  # the README's name for the remote
 
@@ -61,17 +61,21 @@ def check(lab: Lab) -> None:
 def behind_owner(lab: Lab) -> None:
     """A teammate's clone made before the lab's commits were pushed has none of them, its remote
     included: the fix is git, not a remote of its own."""
-    owner = lab.owner
+    owner = lab.attendee_lab
     if owner is lab:
         return
-    if lab.run("git", "merge-base", "--is-ancestor", owner.git("rev-parse", "HEAD"), "HEAD").returncode != 0:
+    if (
+        lab.completed(
+            "git", "merge-base", "--is-ancestor", owner.git_output("rev-parse", "HEAD"), "HEAD"
+        ).returncode
+        != 0
+    ):
         there, back = shlex.quote(lab.relative(owner.root)), shlex.quote(owner.relative(lab.root))
         raise Problem(f"this clone lacks the last commits of {there} (pushed to origin?)",
                       f"cd {there} && git push origin main && cd {back} && git pull")  # fmt: skip
 
 
 STEP = Step(
-    2,
     "Your remote",
     check,
     lambda lab, problem: [

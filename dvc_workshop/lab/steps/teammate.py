@@ -5,20 +5,22 @@ from __future__ import annotations
 
 import shlex
 import shutil
+from collections.abc import Iterator
 
-from dvc_workshop.cli import WorkshopError
-from dvc_workshop.lab.problem import Problem
-from dvc_workshop.lab.repo.lab import Lab
-from dvc_workshop.lab.steps.data_state import check_workspace
-from dvc_workshop.lab.steps.entry import Reset, Step, fixed
+from dvc_workshop.data.errors import WorkshopError
+from dvc_workshop.lab.mechanisms.data_state import check_workspace
+from dvc_workshop.lab.mechanisms.entry import Reset, Step, explanations
+from dvc_workshop.lab.model.lab import Lab
+from dvc_workshop.lab.model.layout import TEAMMATE_FOLDER
+from dvc_workshop.lab.model.problem import Problem
 
 
 def check(lab: Lab) -> None:
     teammate = lab.teammate
-    clone_at = lab.relative(lab.teammate_root)
+    clone_at = lab.relative(STEP.folder_at(lab))
     if teammate is None:
         origin = lab.relative(lab.origin) if lab.origin else "origin"
-        if (lab.teammate_root / ".git").is_dir():
+        if (STEP.folder_at(lab) / ".git").is_dir():
             raise Problem(
                 f"{clone_at} is not a clone of {origin} (a copy of the lab?)",
                 f"rm -rf {shlex.quote(clone_at)} && git clone {shlex.quote(origin)} {shlex.quote(clone_at)}",
@@ -43,27 +45,30 @@ def check(lab: Lab) -> None:
         raise Problem(f"in {clone_at}: {problem.what}", inside) from None
 
 
-def undo(lab: Lab) -> None:
+def undo(lab: Lab) -> Iterator[str]:
+    """The teammate's clone removed, once origin has all of it; its line for reset to say."""
     teammate = lab.teammate
     if teammate is None:
-        print("No teammate's clone: nothing to remove.")
+        yield "No teammate's clone: nothing to remove."
         return
-    if teammate.git("status", "--porcelain") or teammate.git("log", "--oneline", "@{upstream}..HEAD"):
+    if teammate.git_output("status", "--porcelain") or teammate.git_output(
+        "log", "--oneline", "@{upstream}..HEAD"
+    ):
         raise WorkshopError(
             f"{teammate.root} has work that is not in origin: git commit and git push it there first"
         )
     shutil.rmtree(teammate.root)
-    print(f"Removed {teammate.root} (all of it was in origin).")
+    yield f"Removed {teammate.root} (all of it was in origin)."
 
 
 STEP = Step(
-    7,
     "A teammate clones and pulls",
     check,
-    fixed(
+    explanations(
         "the teammate gets the code and dvc.lock with git (git clone, git pull) and the data with dvc pull",
         "a file the teammate cannot pull was committed without dvc push: dvc push in your lab, then dvc "
         "pull in the teammate's clone",
     ),
     Reset(undo=undo),
+    folder=TEAMMATE_FOLDER,  # the lab's readings find the clone by it too (Lab.teammate)
 )

@@ -3,12 +3,11 @@ them (its metrics declared with -M, in git), run, committed, pushed."""
 
 from __future__ import annotations
 
-from dvc_workshop.lab.steps.entry import Reset, Step, check_stages, stage_hints
+from dvc_workshop.lab.mechanisms.entry import Reset, Step, check_stages, stage_hints
 
 STAGES = ("train", "evaluate")
 
 STEP = Step(
-    5,
     "The train and evaluate stages",
     lambda lab: check_stages(lab, STAGES, reveal=False),  # writing them is the exercise
     stage_hints(STAGES),

@@ -3,28 +3,34 @@ main, and `dvc install`'s hooks."""
 
 from __future__ import annotations
 
-from dvc_workshop.lab.problem import Problem
-from dvc_workshop.lab.repo.lab import Lab
-from dvc_workshop.lab.steps.data_state import all_outputs, check_pushed, check_workspace
-from dvc_workshop.lab.steps.entry import Reset, Step, fixed
+from collections.abc import Iterator
+
+from dvc_workshop.lab.mechanisms.data_state import all_outputs, check_pushed, check_workspace
+from dvc_workshop.lab.mechanisms.entry import Reset, Step, explanations
+from dvc_workshop.lab.mechanisms.versions_kept import check_versions_kept
+from dvc_workshop.lab.model.lab import Lab
+from dvc_workshop.lab.model.problem import Problem
 
 HOOKS = ("post-checkout", "pre-commit", "pre-push")  # what dvc install writes
 
 
 def check(lab: Lab) -> None:
-    tags = lab.git("tag", "--sort=-creatordate").split()
+    tags = lab.git_output("tag", "--sort=-creatordate").split()
     if not tags:
         raise Problem("no git tag yet", "git tag baseline")
-    if not lab.git("symbolic-ref", "-q", "HEAD"):
+    if not lab.git_output("symbolic-ref", "-q", "HEAD"):
         raise Problem("HEAD is not on a branch (still at a tag?)", "git checkout main && dvc checkout")
     for stage in lab.stages:
         check_workspace(lab, stage)
-    changed = lab.git("diff", "--name-only", tags[0], "HEAD").split()
+    changed = lab.git_output("diff", "--name-only", tags[0], "HEAD").split()
     if "params.yaml" not in changed or "dvc.lock" not in changed:
+        check_tag_place(lab, tags[0])
+        epochs = (lab.yaml_file("params.yaml").get("train") or {}).get("epochs")
+        value, word = ("4", "Four") if str(epochs) == "5" else ("5", "Five")  # a value that changes it
         raise Problem(
             f"no commit since tag {tags[0]} changes params.yaml and dvc.lock",
-            "sed -i.bak 's/^  epochs: .*/  epochs: 5/' params.yaml && rm params.yaml.bak && dvc repro "
-            "&& git commit -am 'Five epochs'",
+            f"sed -i.bak 's/^  epochs: .*/  epochs: {value}/' params.yaml && rm params.yaml.bak && dvc repro "
+            f"&& git commit -am '{word} epochs'",
         )
     hook = lab.root / ".git/hooks/post-checkout"
     if "dvc" not in (hook.read_text() if hook.exists() else ""):
@@ -32,24 +38,39 @@ def check(lab: Lab) -> None:
             "dvc install has not been run: git checkout leaves the data of the last commit", "dvc install"
         )
     check_pushed(lab, all_outputs(lab))
+    check_versions_kept(lab)
 
 
-def undo(lab: Lab) -> None:
-    for tag in lab.git("tag").split():
-        lab.must("git", "tag", "-d", tag)
-        print(f"Deleted tag {tag} (its commit stays: git log shows it).")
+def check_tag_place(lab: Lab, tag: str) -> None:
+    """The tag on the version before the change: a tag put on the change itself (made first, tagged
+    after) belongs on the commit before it, which `git tag -f` moves it to (no commit is lost)."""
+    own = lab.git_output("diff", "--name-only", f"{tag}~1", tag).split()
+    if "params.yaml" in own and "dvc.lock" in own:
+        where = lab.git_output("log", "-1", "--format=%h (%s)", tag)
+        before = lab.git_output("log", "-1", "--format=%h", f"{tag}~1")
+        raise Problem(
+            f"tag {tag} is on commit {where}, which itself changes params.yaml and dvc.lock: the tag marks "
+            f"the version before a change, commit {before}",
+            f"git tag -f {tag} {before}",
+        )
+
+
+def undo(lab: Lab) -> Iterator[str]:
+    """The tags and dvc install's hooks taken out, a line for each as it goes (reset says them)."""
+    for tag in lab.git_output("tag").split():
+        lab.run_or_fail("git", "tag", "-d", tag)
+        yield f"Deleted tag {tag} (its commit stays: git log shows it)."
     for hook in HOOKS:
         path = lab.root / ".git/hooks" / hook
         if path.exists() and "dvc" in path.read_text():
             path.unlink()
-            print(f"Removed the {hook} hook dvc install wrote.")
+            yield f"Removed the {hook} hook dvc install wrote."
 
 
 STEP = Step(
-    6,
     "Versions: tag, change, go back",
     check,
-    fixed(
+    explanations(
         "git tag baseline marks this version; then change a parameter, dvc repro, git commit, dvc push",
         "git checkout baseline then dvc checkout brings back that version's data; dvc install makes git "
         "checkout do the dvc checkout itself; end on main (git checkout main)",

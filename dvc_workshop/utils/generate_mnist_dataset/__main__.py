@@ -22,8 +22,10 @@ from typing import Annotated
 
 import typer
 
-from dvc_workshop.cli import WorkshopApp, WorkshopError, atomic_output
+from dvc_workshop.cli import WorkshopApp
+from dvc_workshop.data.atomic_files import atomic_output
 from dvc_workshop.data.digits import Digits
+from dvc_workshop.data.errors import WorkshopError
 from dvc_workshop.data.idx import IMAGES_MAGIC, LABELS_MAGIC, IdxError, check_pair, parse_idx
 from dvc_workshop.data.shards import write_images
 from dvc_workshop.data.sources import GCS_HELP, IDX_FILES, check_reachable, gcs_endpoint

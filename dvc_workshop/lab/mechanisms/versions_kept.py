@@ -1,0 +1,63 @@
+"""Every version the lab promises stays recoverable: a tag's outputs, as its dvc.lock records
+them, held by the remote (or at least the cache, from where `dvc push` sends them).
+
+`dvc gc -w -c` keeps only the workspace's objects, in the cache and in the remote alike: a tag's
+model and data are then gone for every teammate (`dvc status -c -T` says "missing"), while the
+steps that compare the workspace find nothing wrong. What rebuilds them is the tag's own pipeline:
+checked out, run again (the same data and seeds give the same objects on the same laptop), pushed.
+"""
+
+from __future__ import annotations
+
+import yaml
+
+from dvc_workshop.lab.model.lab import Lab
+from dvc_workshop.lab.model.problem import Problem
+
+CACHE = ".dvc/cache/files/md5"
+
+
+def locked_at(lab: Lab, commit: str) -> list[dict]:
+    """The stages of dvc.lock as `commit` has it (none where it has none, or it does not parse)."""
+    try:
+        stages = (yaml.safe_load(lab.git_output("show", f"{commit}:dvc.lock")) or {}).get("stages") or {}
+    except (yaml.YAMLError, AttributeError):
+        return []
+    return [stage for stage in stages.values() if isinstance(stage, dict)] if isinstance(stages, dict) else []
+
+
+def lost_outputs(lab: Lab, tag: str) -> list[str]:
+    """The outputs of `tag`'s dvc.lock whose objects neither the cache nor the remote holds."""
+    outs = {
+        str(out["path"]): str(out["md5"])
+        for stage in locked_at(lab, tag)
+        for out in stage.get("outs") or []
+        if isinstance(out, dict) and out.get("md5") and out.get("path")
+    }
+    if not outs:
+        return []
+    in_git = set(lab.git_output("ls-tree", "-r", "--name-only", tag, "--", *outs).splitlines())
+    cache = lab.root / CACHE  # an output git holds (metrics, `cache: false`) is in no cache
+    uncached = {
+        path: md5
+        for path, md5 in outs.items()
+        if path not in in_git and not (cache / md5[:2] / md5[2:]).exists()
+    }
+    if not uncached:
+        return []
+    remote = lab.dvc_state.objects_in_remote(set(uncached.values()))
+    return sorted(path for path, md5 in uncached.items() if md5 not in remote)
+
+
+def check_versions_kept(lab: Lab) -> None:
+    """Each tag's outputs recoverable; the first tag that lost some is named with how to rebuild it."""
+    for tag in lab.git_output("tag", "--sort=creatordate").split():
+        if lost := lost_outputs(lab, tag):
+            raise Problem(
+                f"neither the remote nor your cache holds {', '.join(lost)} of tag {tag} (a dvc gc -c "
+                "that kept only the workspace's?): dvc pull fails there for everyone; its pipeline, run "
+                "again at the tag, makes them again (checked out without dvc install's hook, whose dvc "
+                "checkout has nothing to check out there)",
+                f"git -c core.hooksPath=/dev/null checkout -q {tag} && dvc repro && dvc push && "
+                "git checkout -q main",
+            )

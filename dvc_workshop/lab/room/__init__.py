@@ -1,1 +1,0 @@
-"""A facilitator's room: the buckets, each attendee's record, the room's table and page."""

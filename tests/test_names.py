@@ -1,0 +1,37 @@
+"""An attendee's name in the room, from any alphabet: folded to plain letters (Zoë Müller is
+zoe), and a --name that folding would fix is refused with the folded one to type."""
+
+from __future__ import annotations
+
+import pytest
+
+from dvc_workshop.data.errors import WorkshopError
+from dvc_workshop.lab.model.lab import name_from
+from dvc_workshop.lab.model.storage import check_name
+
+
+@pytest.mark.parametrize(
+    ("user_name", "name"),
+    [
+        ("Zoë Müller", "zoe"),
+        ("José García", "jose"),
+        ("Łukasz", "lukasz"),
+        ("jean-luc", "jean-luc"),
+        ("Li", "li"),
+    ],
+)
+def test_a_git_name_from_any_alphabet_gives_a_room_name(user_name: str, name: str) -> None:
+    assert name_from(user_name) == name
+
+
+@pytest.mark.parametrize(("given", "typed"), [("zoë", "zoe"), ("Zoë", "zoe"), ("straße", "strasse")])
+def test_a_name_with_accents_is_refused_with_the_one_to_type(given: str, typed: str) -> None:
+    with pytest.raises(WorkshopError) as refused:
+        check_name(given)
+    assert str(refused.value).endswith(f"--name {typed}")
+    assert check_name(typed) == typed
+
+
+def test_a_name_in_capitals_is_still_told_it_is_case_sensitive() -> None:
+    with pytest.raises(WorkshopError, match="--name ada .folders are case-sensitive"):
+        check_name("Ada")

@@ -20,7 +20,7 @@ from dvc_workshop.lab.steps.registry import STEPS as REGISTRY
 
 from .conftest import REPO_ROOT, copy_repo, pipenv_env, sample_emulator
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.deep]  # the whole lab in one chain (minutes): pytest -m deep
 
 README = REPO_ROOT / "README.md"
 STEPS = len(REGISTRY)

@@ -6,7 +6,9 @@ reset N` then `workshop solution N` does.
 The lab is finn's, in a folder named finn-lab (neither the README's ada nor its my-lab): played
 once with `solution` (once per test session: conftest's `lab_play`), saved after each step, and
 each mistake made in a copy of the step before, with the emulator's buckets as they were then,
-served on 127.0.0.1 by an emulator of its own. Real DVC, real git.
+served on 127.0.0.1 by an emulator of its own. Real DVC, real git. Every run plays about half of them,
+one to five a step, one of each kind; the rest are `deep` (their fixes train several
+times, or repeat a kind already kept): `pytest -m deep tests/test_mistakes.py` runs them.
 """
 
 from __future__ import annotations
@@ -103,16 +105,16 @@ MISTAKES = {
         2, f"dvc remote add -d dvc-workshop {CACHE}/finn", ".dvc/config has changes that are not committed"),
     # Step 3: the download stage.
     "the source left on the sample": Mistake(
-        3, f"{DOWNLOAD} && dvc repro", "download_mnist.source in params.yaml is sources/mnist-sample.yaml"),
+        3, f"{DOWNLOAD} && dvc repro", "download_mnist.source in params.yaml is sources/mnist-sample.yaml", deep=True),
     "an output path typo": Mistake(
         3, f"{SOURCE} && {DOWNLOAD.replace('-o data/download_mnist/Images', '-o data/download_mnist/Image')}",
         "stage download_mnist declares data/download_mnist/Image, not data/download_mnist/Images (a typo?)"),
     "no -p": Mistake(
         3, f"{SOURCE} && {DOWNLOAD.replace('-p download_mnist ', '')}",
-        "stage download_mnist does not list its parameters (-p download_mnist)"),
+        "stage download_mnist does not list its parameters (-p download_mnist)", deep=True),
     "a dependency that does not exist": Mistake(
         3, f"{SOURCE} && {DOWNLOAD.replace('-d dvc_workshop/params.py', '-d dvc_workshop/param.py')}",
-        "stage download_mnist lists dvc_workshop/param.py, not dvc_workshop/params.py (a typo?)"),
+        "stage download_mnist lists dvc_workshop/param.py, not dvc_workshop/params.py (a typo?)", deep=True),
     "dvc.lock not committed": Mistake(
         3, f"{SOURCE} && {DOWNLOAD} && dvc repro && git add dvc.yaml params.yaml && git commit -qm stage",
         "dvc.lock has changes that are not committed"),
@@ -130,10 +132,10 @@ MISTAKES = {
         "dvc_workshop/ml/transforms.py", "standardize gives wrong values", fix="reset"),
     "the exercise's file not a dependency": Mistake(
         4, "workshop solution 4 >/dev/null && sed -i '/- dvc_workshop\\/ml\\/transforms.py$/d' dvc.yaml",
-        "stage preprocess does not list dvc_workshop/ml/transforms.py"),
+        "stage preprocess does not list dvc_workshop/ml/transforms.py", deep=True),
     "transforms.py not committed": Mistake(
         4, "workshop solution 4 >/dev/null && echo '# mine' >> dvc_workshop/ml/transforms.py && dvc repro",
-        "dvc_workshop/ml/transforms.py has changes that are not committed"),
+        "dvc_workshop/ml/transforms.py has changes that are not committed", deep=True),
     "a preprocess stage of my own before the exercise, then the answer": Mistake(
         4, "dvc stage add -n preprocess -d dvc_workshop/pipeline/preprocess.py -o data/mine "
         "python -m dvc_workshop.pipeline.preprocess", "standardize in dvc_workshop/ml/transforms.py is not written",
@@ -141,17 +143,17 @@ MISTAKES = {
     # Step 5: train and evaluate, written by the attendee.
     "models/ as the output": Mistake(
         5, f"{TRAIN.replace('-o models/model.keras', '-o models/')} && {EVALUATE} && dvc repro && git add -A && "
-        "git commit -qm stages", "stage train declares models/, not models/model.keras, as an output"),
+        "git commit -qm stages", "stage train declares models/, not models/model.keras, as an output", deep=True),
     "metrics with -o": Mistake(
         5, f"{TRAIN} && {EVALUATE.replace('-M reports', '-o reports')} && dvc repro",
-        "stage evaluate declares reports/metrics.json with -o, not -M"),
+        "stage evaluate declares reports/metrics.json with -o, not -M", deep=True),
     "a typo in the command": Mistake(
         5, f"{TRAIN.replace('--model models/model.keras', '--model models/model.kears')} && {EVALUATE}",
-        "stage train runs its command with --model models/model.kears, not --model models/model.keras"),
+        "stage train runs its command with --model models/model.kears, not --model models/model.keras", deep=True),
     "train without -p train": Mistake(
-        5, f"{TRAIN.replace('-p train ', '')} && {EVALUATE}", "stage train does not list its parameters (-p train)"),
+        5, f"{TRAIN.replace('-p train ', '')} && {EVALUATE}", "stage train does not list its parameters (-p train)", deep=True),
     "training stopped with Ctrl+C": Mistake(
-        5, f"{TRAIN} && {EVALUATE} && (timeout -s INT 12 dvc repro || true)", "has not run yet"),
+        5, f"{TRAIN} && {EVALUATE} && (timeout -s INT 12 dvc repro || true)", "has not run yet", deep=True),
     "an output path typo, the failed run's files committed with git add -A": Mistake(
         5, f"{TRAIN.replace('-o models/model.keras', '-o model/model.keras')} && {EVALUATE} && "
         "(dvc repro >/dev/null 2>&1 || true) && git add -A && git commit -qm 'Train and evaluate'",
@@ -159,7 +161,7 @@ MISTAKES = {
     "the same, put right by reset and solution": Mistake(
         5, f"{TRAIN.replace('-o models/model.keras', '-o model/model.keras')} && {EVALUATE} && "
         "(dvc repro >/dev/null 2>&1 || true) && git add -A && git commit -qm 'Train and evaluate'",
-        "git tracks dvclive/metrics.json, dvclive/plots, models/model.keras", fix="reset"),
+        "git tracks dvclive/metrics.json, dvclive/plots, models/model.keras", fix="reset", deep=True),
     "a rebase left under way, put right by reset and solution": Mistake(
         5, f"{TRAIN} && {EVALUATE} && git checkout -q -b side && echo side >> README.md && git commit -qam side && "
         "git checkout -q main && echo mine >> README.md && git commit -qam mine && (git rebase side >/dev/null 2>&1 "
@@ -173,13 +175,13 @@ MISTAKES = {
         "git commit -qam 'Three epochs' && dvc install && rm -rf .dvc/cache",
         "of download_mnist are here, as dvc.lock records them, but not in your cache", at=3),
     "left on the tag": Mistake(
-        6, "workshop solution 6 >/dev/null && git checkout -q baseline", "HEAD is not on a branch (still at a tag?)"),
+        6, "workshop solution 6 >/dev/null && git checkout -q baseline", "HEAD is not on a branch (still at a tag?)", deep=True),
     "a parameter changed without dvc repro": Mistake(
         6, "git tag baseline && sed -i 's/^  epochs: 8/  epochs: 4/' params.yaml && git commit -qam 'Four epochs'",
-        "train changed since its last run", at=5),
+        "train changed since its last run", at=5, deep=True),
     # Step 7: the teammate.
     "a copy instead of a clone": Mistake(
-        7, f"cp -r ../{LAB} ../{LAB}-teammate", f"../{LAB}-teammate is not a clone of ../{LAB}-origin.git"),
+        7, f"cp -r ../{LAB} ../{LAB}-teammate", f"../{LAB}-teammate is not a clone of ../{LAB}-origin.git", deep=True),
     "the clone without dvc pull": Mistake(
         7, f"git push -q origin main && git clone -q ../{LAB}-origin.git ../{LAB}-teammate", f"in ../{LAB}-teammate: "),
     # Step 8: dvc add.
@@ -187,22 +189,22 @@ MISTAKES = {
         8, f"{UNZIP} && git add my-digits && git commit -qm digits", "my-digits is tracked by git, not by DVC"),
     "the .gitignore left out": Mistake(
         8, f"{UNZIP} && dvc add my-digits && git add my-digits.dvc && git commit -qm digits",
-        ".gitignore has changes that are not committed"),
+        ".gitignore has changes that are not committed", deep=True),
     # Step 9: experiments.
     "experiments not pushed": Mistake(
         9, f"{EPOCHS_GRID} && {APPLY_BEST} && dvc exp run -n dropout-04 -S train.dropout=0.4 >/dev/null 2>&1 && "
         "git checkout params.yaml dvc.lock reports/metrics.json && dvc checkout && git push -q origin main",
-        "no experiment in origin"),
+        "no experiment in origin", deep=True),
     "the grid run, its best not applied": Mistake(
-        9, EPOCHS_GRID, "the grid's best, "),
+        9, EPOCHS_GRID, "the grid's best, ", deep=True),
     # Step 10: housekeeping.
-    "dvc gc keeping every commit": Mistake(10, "dvc gc -A -f", "objects the workspace does not use"),
+    "dvc gc keeping every commit": Mistake(10, "dvc gc -A -f", "objects the workspace does not use", deep=True),
     "dvc gc -c keeping only the workspace": Mistake(
         10, "dvc gc -q -w -c -f", "of tag baseline (a dvc gc -c that kept only the workspace's?)", at=6),
     # Step 11: a teammate's change, merged (both changes made, then git pull stops on the conflict).
     "merge: committed with its conflict markers, past the hook": Mistake(  # dvc install's hook refuses them
         11, f"{CONFLICT} && git commit --no-verify -qam 'Merge'",
-        "the last commit, a merge, has conflict markers in params.yaml, dvc.lock, reports/metrics.json", at=3),
+        "the last commit, a merge, has conflict markers in params.yaml, dvc.lock, reports/metrics.json", at=3, deep=True),
     "merge: ours for everything, the teammate's change lost": Mistake(
         11, f"{CONFLICT} && git checkout --ours params.yaml dvc.lock reports/metrics.json && git add -u && "
         "git commit -q --no-edit && dvc push -q && git push -q origin main",
@@ -222,7 +224,7 @@ MISTAKES = {
     # Step 12: data from another project, dvc import.
     "dvc get instead of dvc import": Mistake(
         12, f"{REPORT} && dvc get ../{LAB}-origin.git my-digits",
-        f"../{LAB}-report/my-digits is there, but no .dvc file imports it (dvc get only downloads)"),
+        f"../{LAB}-report/my-digits is there, but no .dvc file imports it (dvc get only downloads)", deep=True),
     "imported from the lab's own folder": Mistake(
         12, f"{REPORT} && dvc import -q ../{LAB} my-digits", f"imports from ../{LAB}, your lab's own folder",
         deep=True),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import yaml
 
+from dvc_workshop.lab.model import yaml_text
 from dvc_workshop.lab.model.lab import Lab
 
 GRID_SIZE = 3  # values of one parameter: the README's grid
@@ -51,9 +52,9 @@ def experiments_of(lab: Lab) -> list[Experiment]:
             continue
         baseline = parts[2] + parts[3]
         if baseline not in baselines:
-            baselines[baseline] = flat(yaml.safe_load(read(lab, baseline, "params.yaml") or "{}") or {})
+            baselines[baseline] = flat(yaml_text.load(read(lab, baseline, "params.yaml") or "{}") or {})
         try:
-            params = flat(yaml.safe_load(read(lab, commit, "params.yaml") or "{}") or {})
+            params = flat(yaml_text.load(read(lab, commit, "params.yaml") or "{}") or {})
             metrics = json.loads(read(lab, commit, "reports/metrics.json") or "{}")
             accuracy = metrics.get(METRIC[0], {}).get(METRIC[1])
         except (yaml.YAMLError, ValueError, AttributeError):
@@ -88,7 +89,7 @@ def applied(lab: Lab, key: str, experiment: Experiment) -> bool:
     ).split():
         try:
             if (
-                flat(yaml.safe_load(read(lab, commit, "params.yaml")) or {}).get(key)
+                flat(yaml_text.load(read(lab, commit, "params.yaml")) or {}).get(key)
                 == experiment.changed[key]
             ):
                 return True

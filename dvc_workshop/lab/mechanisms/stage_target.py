@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from dvc_workshop.lab.mechanisms.module_imports import listed, modules_run_by
+from dvc_workshop.lab.model import yaml_text
 from dvc_workshop.lab.model.lab import Lab
 from dvc_workshop.lab.model.problem import Problem
 
@@ -72,7 +71,7 @@ class Stage:
 
 @cache
 def reference_stages(reference: Path) -> dict[str, dict]:
-    return yaml.safe_load((reference / "dvc.yaml").read_text())["stages"]
+    return yaml_text.load((reference / "dvc.yaml").read_text())["stages"]
 
 
 def target(lab: Lab, name: str) -> Stage:

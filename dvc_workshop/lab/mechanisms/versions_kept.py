@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import yaml
 
+from dvc_workshop.lab.model import yaml_text
 from dvc_workshop.lab.model.lab import Lab
 from dvc_workshop.lab.model.problem import Problem
 
@@ -20,7 +21,7 @@ CACHE = ".dvc/cache/files/md5"
 def locked_at(lab: Lab, commit: str) -> list[dict]:
     """The stages of dvc.lock as `commit` has it (none where it has none, or it does not parse)."""
     try:
-        stages = (yaml.safe_load(lab.git_output("show", f"{commit}:dvc.lock")) or {}).get("stages") or {}
+        stages = (yaml_text.load(lab.git_output("show", f"{commit}:dvc.lock")) or {}).get("stages") or {}
     except (yaml.YAMLError, AttributeError):
         return []
     return [stage for stage in stages.values() if isinstance(stage, dict)] if isinstance(stages, dict) else []

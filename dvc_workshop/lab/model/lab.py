@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from dvc_workshop.lab.model import yaml_text
 from dvc_workshop.lab.model.dvc_state import DvcState
 from dvc_workshop.lab.model.layout import (
     CACHE_URL,
@@ -67,7 +68,7 @@ class Lab(Runner):
                 f"keep one side (git checkout --theirs {name}), then dvc repro and git commit",
             )
         try:
-            document = yaml.safe_load(text) or {}
+            document = yaml_text.load(text) or {}
         except yaml.YAMLError as error:
             from dvc_workshop.lab.model.merge import merge_problem  # a merge half-resolved (steps/merge.py)
 

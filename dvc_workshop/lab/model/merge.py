@@ -17,6 +17,7 @@ from functools import cached_property
 
 import yaml
 
+from dvc_workshop.lab.model import yaml_text
 from dvc_workshop.lab.model.problem import Problem
 from dvc_workshop.lab.model.runner import Runner
 
@@ -44,7 +45,7 @@ def parsed(text: str) -> dict[str, object] | None:
     if MARKER.search(text):
         return None
     try:
-        return None if duplicate_key(yaml.compose(text)) else dotted_values(yaml.safe_load(text) or {})
+        return None if duplicate_key(yaml.compose(text)) else dotted_values(yaml_text.load(text) or {})
     except yaml.YAMLError:
         return None
 
@@ -142,7 +143,7 @@ def commits_made_in(clone: Runner) -> set[str]:
 def git_outputs(runner: Runner) -> list[str]:
     """dvc.lock and the outputs git keeps (metrics, `cache: false`): what `dvc repro` writes again."""
     try:
-        stages = (yaml.safe_load((runner.root / "dvc.yaml").read_text()) or {}).get("stages") or {}
+        stages = (yaml_text.load((runner.root / "dvc.yaml").read_text()) or {}).get("stages") or {}
     except (OSError, yaml.YAMLError, AttributeError):
         stages = {}
     outputs = ["dvc.lock"]

@@ -22,6 +22,7 @@ from dvc_workshop.data.errors import WorkshopError
 from dvc_workshop.lab.mechanisms.data_state import commit_command
 from dvc_workshop.lab.mechanisms.entry import Reset, Step, explanations
 from dvc_workshop.lab.mechanisms.stage_target import overlaps
+from dvc_workshop.lab.model import yaml_text
 from dvc_workshop.lab.model.dvc_state import STATUS_TIMEOUT_S
 from dvc_workshop.lab.model.lab import Lab, dvc_files_in
 from dvc_workshop.lab.model.problem import Problem
@@ -152,7 +153,7 @@ def tracking(source: Runner, rev: str, path: str) -> tuple[list[str], dict[str, 
         if not (name.endswith(".dvc") or posixpath.basename(name) == "dvc.lock"):
             continue
         try:
-            document = yaml.safe_load(source.git_output("show", f"{rev}:{name}")) or {}
+            document = yaml_text.load(source.git_output("show", f"{rev}:{name}")) or {}
         except yaml.YAMLError:
             continue
         stages = (document.get("stages") or {}) if name.endswith("dvc.lock") else {"": document}

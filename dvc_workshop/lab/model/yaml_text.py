@@ -1,0 +1,16 @@
+"""YAML read through libyaml where PyYAML has it (the wheels for every platform do): the same
+documents and the same `yaml.YAMLError`s, ten times faster. A check parses `dvc.yaml`, `dvc.lock`
+and `params.yaml`, at several commits, dozens of times; in pure Python that was a fifth of it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load(text: str) -> Any:
+    """`yaml.safe_load`, through libyaml."""
+    return yaml.load(text, Loader=LOADER)

@@ -6,12 +6,12 @@ once (the progress file remembers which it printed).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from dvc_workshop.data.errors import WorkshopError
 from dvc_workshop.lab.model import room_notes
 from dvc_workshop.lab.model.lab import Lab
-from dvc_workshop.lab.model.progress import Progress, anonymous, now, update
+from dvc_workshop.lab.model.progress import Progress, anonymous, update
 
 
 def room_of(lab: Lab) -> str:
@@ -31,7 +31,8 @@ def raise_hand(lab: Lab, words: str | None) -> list[str]:
     name = lab.attendee
     step = progress.step if progress.checked_at else 1  # no check yet: the lab is at its first step
     hand = {"name": name, "step": step, "problem": anonymous(progress.problem, lab.root),
-            "words": words, "raised": now()}  # fmt: skip
+            "words": words, "raised": datetime.now(timezone.utc).isoformat()}  # fmt: skip
+    # raised to the microsecond: two hands raised in the same second keep their order in the queue
     hands = room_notes.raise_hand(room, hand)
     place = next((n for n, h in enumerate(hands, 1) if h.get("name") == name), len(hands))
     waiting = "no one before you" if place == 1 else f"{place - 1} before you"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import re
@@ -9,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -214,6 +216,18 @@ def test_check_and_solution_of_the_first_steps(
     assert wrong.returncode == 2
 
 
+@contextlib.contextmanager
+def ctrl_c_as_in_a_terminal() -> Iterator[None]:
+    """SIGINT as a terminal's foreground command has it, for the processes started inside: a test
+    run started in the background of a script (as scripts/fresh-machine.sh does) inherits SIGINT
+    ignored, and Python then never turns Ctrl+C into KeyboardInterrupt."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def test_check_watch_checks_again_after_each_change(
     tmp_path: Path, identity: dict[str, str], request: pytest.FixtureRequest
 ) -> None:
@@ -224,7 +238,8 @@ def test_check_watch_checks_again_after_each_change(
     request.addfinalizer(emulator.stop)
     env = {**os.environ, **identity, "STORAGE_EMULATOR_HOST": emulator.url}
     command = [*WORKSHOP, "check", "--watch"]
-    watcher = subprocess.Popen(command, cwd=lab, env=env, stdout=subprocess.PIPE, text=True)
+    with ctrl_c_as_in_a_terminal():
+        watcher = subprocess.Popen(command, cwd=lab, env=env, stdout=subprocess.PIPE, text=True)
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in watcher.stdout], daemon=True).start()
 

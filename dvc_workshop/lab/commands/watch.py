@@ -3,7 +3,6 @@ work in, on a cleared screen."""
 
 from __future__ import annotations
 
-import os
 import time
 from functools import partial
 from pathlib import Path
@@ -47,8 +46,4 @@ def watch(root: Path) -> None:
                 print("\nWatching the lab: this checks again after each change. Ctrl+C stops.", flush=True)
             time.sleep(1)
     except KeyboardInterrupt:
-        print(flush=True)
-        # Ctrl+C in the middle of a check leaves DVC's worker threads behind (a remote being
-        # listed), and the interpreter would wait for them before it exits: the watch ends now
-        # instead. Nothing is half-written: the progress file is only ever replaced whole.
-        os._exit(0)
+        print()

@@ -30,9 +30,9 @@ def raise_hand(lab: Lab, words: str | None) -> list[str]:
     room, progress = room_of(lab), Progress.load(lab.attendee_lab.root)
     name = lab.attendee
     step = progress.step if progress.checked_at else 1  # no check yet: the lab is at its first step
+    # raised to the microsecond: two hands raised in the same second keep their order in the queue
     hand = {"name": name, "step": step, "problem": anonymous(progress.problem, lab.root),
             "words": words, "raised": datetime.now(timezone.utc).isoformat()}  # fmt: skip
-    # raised to the microsecond: two hands raised in the same second keep their order in the queue
     hands = room_notes.raise_hand(room, hand)
     place = next((n for n, h in enumerate(hands, 1) if h.get("name") == name), len(hands))
     waiting = "no one before you" if place == 1 else f"{place - 1} before you"

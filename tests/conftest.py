@@ -42,7 +42,8 @@ os.environ["NO_GCE_CHECK"] = "true"
 # An empty home, as on an attendee's new laptop: no global git identity (DVC reads it through
 # libgit2, which looks in $HOME), no DVC or Keras settings. What needs an identity (a commit,
 # `dvc exp run`) gets it as the README tells attendees to, so a missing step fails here too.
-LAPTOP_HOME = Path.home()  # where this machine's own tools (pipx) live
+# where this machine's own tools (pipx) live; the test workers (pytest -n) inherit the variable
+LAPTOP_HOME = Path(os.environ.setdefault("DVC_WORKSHOP_LAPTOP_HOME", str(Path.home())))
 os.environ["HOME"] = tempfile.mkdtemp(prefix="dvc-workshop-home-")
 atexit.register(shutil.rmtree, os.environ["HOME"], ignore_errors=True)
 os.environ["GIT_CONFIG_NOSYSTEM"] = "1"
@@ -379,6 +380,35 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if OUTER_SESSION not in os.environ:
         install_this_checkout()
         os.environ[OUTER_SESSION] = str(REPO_ROOT)
+
+
+# `pytest -n auto` (the README's test command) runs the suite in worker processes, a unit of work
+# (`--dist loadgroup`, pytest.ini) to a worker: every test of finn's lab (played once per worker
+# that asks for it, so all on one), the doc pages' walk-through with the doctor's tests (both need
+# the emulator's default port), and each other module whole (its module fixtures, once).
+LAB_GROUP, DEFAULT_PORT_GROUP = "finn-lab", "port-4443"
+DEFAULT_PORT_MODULES = ("test_readme.py", "test_doctor.py")
+MOST_WORKERS = 4  # each holds TensorFlow (about 1 GB); beyond four, finn's lab alone is the longest
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the test ids
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.path.name
+        if "lab_play" in item.fixturenames:
+            group = LAB_GROUP
+        elif module in DEFAULT_PORT_MODULES:
+            group = DEFAULT_PORT_GROUP
+        else:
+            group = module
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: a worker a CPU the tests may use (a cloud machine's two vCPUs are often one
+    physical core, which xdist's own count would give one worker), at most MOST_WORKERS."""
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return min(usable, MOST_WORKERS)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -19,12 +19,14 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
+import sysconfig
 import time
 from pathlib import Path
 
 import pytest
 
-from .clones import install_this_checkout
+from .clones import installed_source
 from .conftest import DOC_PAGES, REPO_ROOT, SHARED_MNIST, copy_repo, doc_blocks, page_blocks, pipenv_env
 
 pytestmark = pytest.mark.slow
@@ -60,7 +62,7 @@ def test_readme_runs_top_to_bottom(tmp_path: Path) -> None:
     clone = copy_repo(tmp_path / "dvc-workshop", git_identity=False)  # the README sets it up
     (tmp_path / "shared").symlink_to(SHARED_MNIST.parent.parent)
     (tmp_path / "home").mkdir()  # its own new laptop: the README's `git config --global` lands here
-    env = pipenv_env(tmp_path / "home")
+    env = own_environment(tmp_path / "venv", pipenv_env(tmp_path / "home"))
     background: list[subprocess.Popen[bytes]] = []
     try:
         for page, number, tag, code in doc_blocks():
@@ -95,10 +97,23 @@ def test_readme_runs_top_to_bottom(tmp_path: Path) -> None:
             with contextlib.suppress(ProcessLookupError):  # it stopped already (and the failure says why)
                 os.killpg(process.pid, signal.SIGINT)
             process.wait(timeout=60)
-        install_this_checkout()  # the README's `pipenv sync` installed the copy in the environment
+    assert installed_source() == REPO_ROOT  # the tests' environment (other workers') kept its install
     assert "endpointurl" not in _read(clone / ".dvc/config.local")  # the emulator cleaned up after itself
     shown = subprocess.run(["dvc", "metrics", "show"], cwd=clone, env=env, capture_output=True, text=True)
     assert "test.accuracy" in shown.stdout.replace(" ", ".")
+
+
+def own_environment(venv: Path, env: dict[str, str]) -> dict[str, str]:
+    """`env` with a virtualenv of the walk-through's own in front: it sees the tests' packages (a
+    .pth line), so the README's `pipenv sync` downloads nothing, and pip installs the clone's
+    dvc-workshop in it, leaving the tests' environment, which other tests run from meanwhile
+    (pytest -n), as it was (pip uninstalls nothing outside the environment it installs into)."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    tests_packages = sysconfig.get_path("purelib")
+    own_packages = Path(sysconfig.get_path("purelib", vars={"base": str(venv), "platbase": str(venv)}))
+    (own_packages / "tests-environment.pth").write_text(f"{tests_packages}\n")
+    scripts = sysconfig.get_path("scripts", vars={"base": str(venv), "platbase": str(venv)})
+    return {**env, "VIRTUAL_ENV": str(venv), "PATH": f"{scripts}{os.pathsep}{env['PATH']}"}
 
 
 def _read(path: Path) -> str:

@@ -382,8 +382,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         os.environ[OUTER_SESSION] = str(REPO_ROOT)
 
 
-# `pytest -n auto` (the README's test command) runs the suite in worker processes, a unit of work
-# (`--dist loadgroup`, pytest.ini) to a worker: every test of finn's lab (played once per worker
+# The suite runs in worker processes (`-n auto --dist loadgroup` in pytest.ini), a group of tests
+# to a worker at a time: every test of finn's lab (played once per worker
 # that asks for it, so all on one), the doc pages' walk-through with the doctor's tests (both need
 # the emulator's default port), and each other module whole (its module fixtures, once).
 LAB_GROUP, DEFAULT_PORT_GROUP = "finn-lab", "port-4443"

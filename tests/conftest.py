@@ -382,26 +382,41 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         os.environ[OUTER_SESSION] = str(REPO_ROOT)
 
 
-# The suite runs in worker processes (`-n auto --dist loadgroup` in pytest.ini), a group of tests
-# to a worker at a time: every test of finn's lab (played once per worker
-# that asks for it, so all on one), the doc pages' walk-through with the doctor's tests (both need
-# the emulator's default port), and each other module whole (its module fixtures, once).
+# The suite runs in worker processes (`-n auto` in pytest.ini), a group of tests to a worker at a
+# time: every module of finn's lab (played once per worker that asks for it, so all on one), the
+# doc pages' walk-through with the doctor's tests (both need the emulator's default port), and each
+# other module whole (its module fixtures, once). xdist's own `--dist loadgroup` reads groups from
+# the test ids, which pytest 9 no longer lets a plugin rewrite, so the groups are given here, by
+# module: the controller that hands out the work sees test ids only.
 LAB_GROUP, DEFAULT_PORT_GROUP = "finn-lab", "port-4443"
 DEFAULT_PORT_MODULES = ("test_readme.py", "test_doctor.py")
 MOST_WORKERS = 4  # each holds TensorFlow (about 1 GB); beyond four, finn's lab alone is the longest
+TAKES_THE_LAB = re.compile(r"def test_\w+\([^)]*\blab_(at|play)\b")  # a test of finn's lab: its fixture
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the test ids
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        module = item.path.name
-        if "lab_play" in item.fixturenames:
-            group = LAB_GROUP
-        elif module in DEFAULT_PORT_MODULES:
-            group = DEFAULT_PORT_GROUP
-        else:
-            group = module
-        item.add_marker(pytest.mark.xdist_group(group))
+def group_of(nodeid: str, lab_modules: set[str]) -> str:
+    module = nodeid.split("::")[0]
+    name = Path(module).name
+    return (
+        LAB_GROUP if name in lab_modules else DEFAULT_PORT_GROUP if name in DEFAULT_PORT_MODULES else module
+    )
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):  # -> xdist.scheduler.LoadScopeScheduling
+    """Work handed out a group at a time (group_of), the groups with the most tests first."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    lab_modules = {
+        path.name
+        for path in Path(__file__).parent.glob("test_*.py")
+        if TAKES_THE_LAB.search(path.read_text())
+    }
+
+    class ByGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid, lab_modules)
+
+    return ByGroup(config, log)
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from dvc_workshop.lab.model.layout import CHECK_MEMO_FILE
 from dvc_workshop.lab.steps.registry import STEPS
 
 from .conftest import WORKSHOP
@@ -32,7 +33,9 @@ VERDICT = re.compile(r"^(\s*\d+\s.*\s(done|not done|not checked)|\d+ of \d+ done
 
 
 def check(lab: Path, env: dict[str, str]) -> tuple[list[str], str, float]:
-    """`workshop check`'s verdict lines (table, count, Step, Hint), its whole output, its time."""
+    """`workshop check`'s verdict lines (table, count, Step, Hint), its whole output, its time:
+    a check that reads the lab anew each time (its memo deleted), as after any change."""
+    (lab / CHECK_MEMO_FILE).unlink(missing_ok=True)
     start = time.monotonic()
     result = subprocess.run([*WORKSHOP, "check"], cwd=lab, env=env, capture_output=True, text=True,
                             timeout=300)  # fmt: skip

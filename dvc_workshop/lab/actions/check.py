@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from dvc_workshop.data.errors import WorkshopError
+from dvc_workshop.lab.actions.check_memo import fingerprint, memo_time, recall, remember
 from dvc_workshop.lab.mechanisms.exercise import command as exercise_command
 from dvc_workshop.lab.mechanisms.exercise import known_right
 from dvc_workshop.lab.mechanisms.health import health_problem
@@ -114,9 +115,16 @@ def as_last_found(
 
 def check(lab: Lab, through: int | None, on_line: Callable[[str], None]) -> Verdict:
     """The check, its lines said through `on_line` as they come; then the progress file and the
-    room (if the lab joined one) are told, and a line says if the room did not get it."""
-    verdict = check_steps(lab, through, on_line)
+    room (if the lab joined one) are told, and a line says if the room did not get it. Where
+    nothing the check reads changed since the last one, its verdict is that one's (check_memo.py)."""
     steps = lab_steps(lab, through)
+    key = fingerprint(lab, through)
+    if memo := recall(lab, key):
+        verdict = remembered(memo, on_line)
+    else:
+        table: list[str] = []
+        verdict = check_steps(lab, through, lambda line: (table.append(line), on_line(line)))
+        remember(lab, through, key, kept(verdict, table))
     count = f"{len(verdict.done)} of {len(steps)} done."
     step, problem = verdict.step, verdict.problem
     if step and isinstance(problem, Unreadable):  # a failed read says nothing of the lab: nothing recorded
@@ -164,6 +172,29 @@ def check(lab: Lab, through: int | None, on_line: Callable[[str], None]) -> Verd
         for line in after_check(lab, room, step and step.number):
             on_line(line)
     return verdict
+
+
+def kept(verdict: Verdict, table: list[str]) -> dict | None:
+    """A verdict and its table as the memo keeps them; None for one it does not (a failed read, an
+    operation under way: those depend on more than the lab's files)."""
+    if any(p is not None and type(p) is not Problem for p in (verdict.problem, verdict.health)):
+        return None
+    said = {"problem": verdict.problem, "health": verdict.health}
+    return {
+        "table": table,
+        "done": verdict.done,
+        "step": verdict.step and verdict.step.number,
+        **{key: problem and [problem.what, problem.hint] for key, problem in said.items()},
+    }
+
+
+def remembered(memo: dict, on_line: Callable[[str], None]) -> Verdict:
+    """The memo's verdict, its table said as the check said it, and since when it holds."""
+    for line in memo["table"]:
+        on_line(line)
+    on_line(f"(Nothing has changed since the check at {memo_time(memo)}: the same answer.)")
+    problems = [memo[key] and Problem(*memo[key]) for key in ("problem", "health")]
+    return Verdict(memo["done"], memo["step"] and STEPS[memo["step"] - 1], *problems)
 
 
 def last_known(lab: Lab, steps: int) -> str:

@@ -36,4 +36,5 @@ TEAMMATE_FOLDER = "-teammate"
 # never committed nor shown by git status).
 ROOM_FILE = "workshop-room.yaml"
 PROGRESS_FILE = ".git/workshop-progress.json"
+CHECK_MEMO_FILE = ".git/workshop-check-memo.json"  # the last verdict and what it read (actions/check_memo.py)
 START_MESSAGE = "Start of the DVC workshop lab"  # the lab's first commit: every step's start state

@@ -43,6 +43,29 @@ def check(lab: Lab) -> None:
         hint = problem.hint or ""
         inside = hint if hint.startswith("cd ") else f"cd {shlex.quote(clone_at)} && {hint}"
         raise Problem(f"in {clone_at}: {problem.what}", inside) from None
+    if not pulled_since_clone(teammate):
+        raise Problem(
+            f"{clone_at} has pulled no change since its clone (the step's second half: a change of "
+            "yours, pulled there with its data)",
+            f"{new_dropout(lab)} && dvc repro && git commit -qam 'Dropout changed' && dvc push && "
+            f"git push origin main && cd {shlex.quote(clone_at)} && git pull && dvc pull",
+        )
+
+
+def pulled_since_clone(teammate: Lab) -> bool:
+    """Whether the clone holds a commit that changed dvc.lock after the one it was cloned at (the
+    oldest entry of its HEAD's reflog): a run of the lab's, come through git and the remote."""
+    cloned_at = teammate.git_output("reflog", "--format=%H", "HEAD").splitlines()[-1:]
+    if not cloned_at:  # no reflog (turned off): nothing tells the clone's first commit, so no problem
+        return True
+    return bool(teammate.git_output("log", "--format=%H", f"{cloned_at[0]}..HEAD", "--", "dvc.lock"))
+
+
+def new_dropout(lab: Lab) -> str:
+    """The README's change, from whatever dropout the lab has now to another."""
+    dropout = (lab.yaml_file("params.yaml").get("train") or {}).get("dropout")
+    other = 0.2 if dropout != 0.2 else 0.3
+    return f"sed -i.bak 's/^  dropout: .*/  dropout: {other}/' params.yaml && rm params.yaml.bak"
 
 
 def undo(lab: Lab) -> Iterator[str]:

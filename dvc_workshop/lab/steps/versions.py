@@ -3,15 +3,19 @@ main, and `dvc install`'s hooks."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from dvc_workshop.lab.mechanisms.data_state import all_outputs, check_pushed, check_workspace
 from dvc_workshop.lab.mechanisms.entry import Reset, Step, explanations
 from dvc_workshop.lab.mechanisms.versions_kept import check_versions_kept
 from dvc_workshop.lab.model.lab import Lab
+from dvc_workshop.lab.model.layout import START_MESSAGE
 from dvc_workshop.lab.model.problem import Problem
+from dvc_workshop.lab.model.progress import Progress
 
 HOOKS = ("post-checkout", "pre-commit", "pre-push")  # what dvc install writes
+EPOCHS = re.compile(r"^  epochs: .*$", re.M)  # the line the README's change edits (train's)
 
 
 def check(lab: Lab) -> None:
@@ -56,7 +60,8 @@ def check_tag_place(lab: Lab, tag: str) -> None:
 
 
 def undo(lab: Lab) -> Iterator[str]:
-    """The tags and dvc install's hooks taken out, a line for each as it goes (reset says them)."""
+    """The tags and dvc install's hooks taken out, and the step's change of epochs, a line for each
+    as it goes (reset says them)."""
     for tag in lab.git_output("tag").split():
         lab.run_or_fail("git", "tag", "-d", tag)
         yield f"Deleted tag {tag} (its commit stays: git log shows it)."
@@ -65,6 +70,29 @@ def undo(lab: Lab) -> Iterator[str]:
         if path.exists() and "dvc" in path.read_text():
             path.unlink()
             yield f"Removed the {hook} hook dvc install wrote."
+    yield from epochs_back(lab)
+
+
+def epochs_back(lab: Lab) -> Iterator[str]:
+    """The README's change (train's epochs line) back to the start's, with its run (dvc repro takes
+    it from DVC's run cache), so that the step's answer can change it again; only while the lab is
+    at this step (a later step's experiments may have chosen the epochs since)."""
+    start = lab.git_output("log", "--format=%H", "--fixed-strings", f"--grep={START_MESSAGE}").split()[-1:]
+    original = EPOCHS.search(lab.git_output("show", f"{start[0]}:params.yaml")) if start else None
+    params = lab.root / "params.yaml"
+    current = EPOCHS.search(params.read_text()) if params.is_file() else None
+    if not original or not current or original.group() == current.group():
+        return
+    if (Progress.load(lab.root).step or STEP.number) > STEP.number:
+        yield f"params.yaml keeps {current.group().strip()}: steps after this one were done with it."
+        return
+    if lab.git_output("status", "--porcelain", "--", "params.yaml", "dvc.lock"):
+        lab.run_or_fail("git", "stash", "push", "-q", "-m", f"before workshop reset {STEP.number}", "--",
+                        "params.yaml", "dvc.lock")  # fmt: skip
+        yield "Your uncommitted changes to params.yaml and dvc.lock are in git stash list (git stash pop)."
+    params.write_text(EPOCHS.sub(original.group(), params.read_text(), count=1))
+    lab.run_or_fail("dvc", "repro", timeout=1800)
+    yield f"params.yaml's {current.group().strip()} is back to {original.group().strip()}; dvc repro ran it."
 
 
 STEP = Step(

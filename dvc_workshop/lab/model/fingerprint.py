@@ -1,0 +1,144 @@
+"""What a check reads of a lab, in a form that is cheap to take and to compare: a stat line for
+each file and folder of the lab and of the folders beside it (its origin, the teammate's clone,
+step 12's project), of git's own files, of DVC's cache folders, of the workshop's files that are
+the lab's targets and of the lab tool's code; the shell's variables; and the remote's listing, as
+the emulator gives it. Two equal fingerprints: nothing the check reads has changed in between, so
+its verdict has not either (actions/check_memo.py answers from the last one; `check --watch`
+checks again when the files' part changes).
+
+A stat line holds the modification and change times in nanoseconds, the size and the inode: an
+editor's save, a `git checkout`, a `cp -p` (which keeps the modification time but not the change
+time) all show. Python's caches, DVC's tmp folder and the lab tool's own files in .git are left
+out (the check itself writes them), but DVC's locks (a command under way).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import stat
+import urllib.parse
+import urllib.request
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from dvc_workshop.lab.model.layout import REFERENCE
+
+SKIPPED = {"__pycache__", ".pytest_cache", ".ruff_cache"}  # what any Python or pytest run writes
+LAB_TOOL_FILES = "workshop-"  # in .git: the progress file, the memo (layout.PROGRESS_FILE)
+REFERENCE_FILES = ("Pipfile", "Pipfile.lock", "dvc.yaml", "params.yaml", ".env", ".venv")
+# The shell's variables that say nothing of the lab (where the shell is, its size, its terminal).
+VOLATILE = {"PWD", "OLDPWD", "_", "SHLVL", "COLUMNS", "LINES", "TERM", "TMUX_PANE", "WINDOWID", "PS1"}
+BUCKET_URL = re.compile(r"gs://[a-z0-9][a-z0-9_.-]{1,61}[a-z0-9](/[^\s'\"]*)?")
+LISTING_TIMEOUT_S = 1.0
+UNREAD = "unread:"
+
+
+def stat_line(path: Path) -> str:
+    try:
+        found = os.lstat(path)
+    except OSError:
+        return f"{path} -"
+    link = f" -> {os.readlink(path)}" if stat.S_ISLNK(found.st_mode) else ""
+    return f"{path} {found.st_mtime_ns} {found.st_ctime_ns} {found.st_size} {found.st_ino}{link}"
+
+
+def git_paths(git_dir: Path) -> Iterator[Path]:
+    """git's own files of a repository (HEAD, index, config, refs, hooks, logs, an operation's
+    files), but its objects (a ref moves with every new commit) and its passing locks."""
+    for folder, subfolders, files in os.walk(git_dir):
+        here = Path(folder)
+        if here == git_dir:
+            subfolders[:] = [name for name in subfolders if name != "objects"]
+        yield here
+        kept = [name for name in files if not name.startswith(LAB_TOOL_FILES) and not name.endswith(".lock")]
+        yield from (here / name for name in kept)
+
+
+def tree_paths(root: Path) -> Iterator[Path]:
+    """Every file and folder of a working tree and its git files; of DVC's cache, its folders (an
+    object added or deleted changes its folder), not its tmp folder."""
+    for folder, subfolders, files in os.walk(root):
+        here = Path(folder)
+        if here == root:
+            subfolders[:] = [name for name in subfolders if name != ".git"]
+            yield from git_paths(root / ".git") if (root / ".git").is_dir() else [root / ".git"]
+        elif here == root / ".dvc":  # of its tmp folder, the locks: a DVC command under way
+            subfolders[:] = [name for name in subfolders if name not in ("tmp", "cache")]
+            yield from (Path(f) for f, _, _ in os.walk(here / "cache"))
+            yield from (here / "tmp" / name for name in ("lock", "rwlock"))
+        subfolders[:] = [name for name in subfolders if name not in SKIPPED]
+        yield here
+        yield from (here / name for name in files)
+
+
+def settings_paths() -> list[Path]:
+    """The laptop's git and DVC settings (git's identity is step 1's)."""
+    home = Path.home()
+    config = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
+    found = [home / ".gitconfig", config / "git/config", config / "dvc/config"]
+    return found + ([Path(os.environ["GIT_CONFIG_GLOBAL"])] if os.environ.get("GIT_CONFIG_GLOBAL") else [])
+
+
+def file_lines(root: Path, beside: Iterable[Path], origin: Path | None) -> list[str]:
+    """Stat lines of the lab, the folders beside it, its origin, the reference's target files and
+    the lab tool's code, and the laptop's settings."""
+    paths = [*tree_paths(root)]
+    for folder in beside:
+        paths += tree_paths(folder) if folder.is_dir() else [folder]
+    if origin is not None:
+        paths += git_paths(origin) if origin.is_dir() else [origin]
+    paths += [REFERENCE / name for name in REFERENCE_FILES]
+    paths += [path for path in tree_paths(REFERENCE / "dvc_workshop/lab") if path.suffix == ".py"]
+    return [stat_line(path) for path in [*paths, *settings_paths()]]
+
+
+def shell_lines() -> list[str]:
+    return [f"{key}={value}" for key, value in sorted(os.environ.items()) if key not in VOLATILE]
+
+
+def bucket_urls(texts: Iterable[str]) -> list[str]:
+    """The gs:// URLs that the lab's settings name (its remotes, its data source, its room)."""
+    return sorted({match.group(0).rstrip("/") for text in texts for match in BUCKET_URL.finditer(text)})
+
+
+def listing(emulator: str, url: str) -> str:
+    """The objects under a gs:// URL as the emulator lists them (name, size, MD5), or why not."""
+    bucket, _, prefix = url.removeprefix("gs://").partition("/")
+    names, token = [], ""
+    try:
+        while True:
+            query = urllib.parse.urlencode({"prefix": prefix, **({"pageToken": token} if token else {})})
+            address = f"{emulator.rstrip('/')}/storage/v1/b/{urllib.parse.quote(bucket)}/o?{query}"
+            with urllib.request.urlopen(address, timeout=LISTING_TIMEOUT_S) as answer:
+                page = json.load(answer)
+            items = page.get("items", [])
+            names += [f"{item['name']} {item.get('size')} {item.get('md5Hash')}" for item in items]
+            token = page.get("nextPageToken", "")
+            if not token:
+                return "\n".join(sorted(names))
+    except (OSError, ValueError, KeyError) as error:  # refused, timed out, no such bucket: said as such
+        return f"{UNREAD} {type(error).__name__} {getattr(error, 'code', '')}"
+
+
+def remote_lines(settings: Iterable[Path]) -> list[str] | None:
+    """The listing of every bucket URL the settings files name, from the emulator the shell names;
+    None without one (real GCS: its listing needs an account) or where a listing fails (the
+    emulator gone: the check itself says so, and nothing waits for it twice)."""
+    emulator = os.environ.get("STORAGE_EMULATOR_HOST")
+    if not emulator:
+        return None
+    texts = [path.read_text(errors="replace") for path in settings if path.is_file()]
+    lines = []
+    for url in bucket_urls(texts):
+        said = listing(emulator, url)
+        if said.startswith(UNREAD):
+            return None
+        lines.append(f"{url}\n{said}")
+    return lines
+
+
+def digest(lines: Iterable[str]) -> str:
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()

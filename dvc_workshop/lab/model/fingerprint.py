@@ -8,8 +8,10 @@ checks again when the files' part changes).
 
 A stat line holds the modification and change times in nanoseconds, the size and the inode: an
 editor's save, a `git checkout`, a `cp -p` (which keeps the modification time but not the change
-time) all show. Python's caches, DVC's tmp folder and the lab tool's own files in .git are left
-out (the check itself writes them), but DVC's locks (a command under way).
+time) all show. What the check itself writes is read otherwise or left out: git's index (which
+`git status` refreshes) as what it stages (`git ls-files --stage`), DVC's tmp folder (its locks,
+which DVC's reads rewrite) as whether a live process holds them, Python's caches, the lab tool's
+own files in .git, and git's folders (a file added or deleted there has a line of its own).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import json
 import os
 import re
 import stat
+import subprocess
 import urllib.parse
 import urllib.request
 from collections.abc import Iterable, Iterator
@@ -46,31 +49,34 @@ def stat_line(path: Path) -> str:
 
 
 def git_paths(git_dir: Path) -> Iterator[Path]:
-    """git's own files of a repository (HEAD, index, config, refs, hooks, logs, an operation's
-    files), but its objects (a ref moves with every new commit) and its passing locks."""
+    """git's own files of a repository (HEAD, config, refs, hooks, logs, an operation's files), but
+    its objects (a ref moves with every new commit), its index (read as what it stages) and its
+    passing locks."""
     for folder, subfolders, files in os.walk(git_dir):
         here = Path(folder)
         if here == git_dir:
             subfolders[:] = [name for name in subfolders if name != "objects"]
-        yield here
-        kept = [name for name in files if not name.startswith(LAB_TOOL_FILES) and not name.endswith(".lock")]
+        skipped = ("index",) if here == git_dir else ()
+        kept = [
+            f
+            for f in files
+            if not f.startswith(LAB_TOOL_FILES) and not f.endswith(".lock") and f not in skipped
+        ]
         yield from (here / name for name in kept)
 
 
 def tree_paths(root: Path) -> Iterator[Path]:
-    """Every file and folder of a working tree and its git files; of DVC's cache, its folders (an
-    object added or deleted changes its folder), not its tmp folder."""
+    """Every file of a working tree and its git files; of DVC's cache, its folders (an object
+    added or deleted changes its folder), not its tmp folder."""
     for folder, subfolders, files in os.walk(root):
         here = Path(folder)
         if here == root:
             subfolders[:] = [name for name in subfolders if name != ".git"]
             yield from git_paths(root / ".git") if (root / ".git").is_dir() else [root / ".git"]
-        elif here == root / ".dvc":  # of its tmp folder, the locks: a DVC command under way
+        elif here == root / ".dvc":
             subfolders[:] = [name for name in subfolders if name not in ("tmp", "cache")]
             yield from (Path(f) for f, _, _ in os.walk(here / "cache"))
-            yield from (here / "tmp" / name for name in ("lock", "rwlock"))
         subfolders[:] = [name for name in subfolders if name not in SKIPPED]
-        yield here
         yield from (here / name for name in files)
 
 
@@ -82,17 +88,28 @@ def settings_paths() -> list[Path]:
     return found + ([Path(os.environ["GIT_CONFIG_GLOBAL"])] if os.environ.get("GIT_CONFIG_GLOBAL") else [])
 
 
+def state_lines(root: Path) -> list[str]:
+    """What a repository's index stages, and who holds its DVC lock, if anyone alive."""
+    from dvc_workshop.lab.model.dvc_state import lock_holder
+
+    if not (root / ".git").exists():
+        return [f"{root}: no repository"]
+    staged = subprocess.run(["git", "ls-files", "--stage"], cwd=root, capture_output=True, text=True)
+    return [f"{root}: staged", staged.stdout, staged.stderr, f"DVC lock: {lock_holder(root)}"]
+
+
 def file_lines(root: Path, beside: Iterable[Path], origin: Path | None) -> list[str]:
     """Stat lines of the lab, the folders beside it, its origin, the reference's target files and
-    the lab tool's code, and the laptop's settings."""
-    paths = [*tree_paths(root)]
+    the lab tool's code, and the laptop's settings; what the repositories stage, their DVC locks."""
+    paths, lines = [*tree_paths(root)], state_lines(root)
     for folder in beside:
         paths += tree_paths(folder) if folder.is_dir() else [folder]
+        lines += state_lines(folder) if folder.is_dir() else []
     if origin is not None:
         paths += git_paths(origin) if origin.is_dir() else [origin]
     paths += [REFERENCE / name for name in REFERENCE_FILES]
     paths += [path for path in tree_paths(REFERENCE / "dvc_workshop/lab") if path.suffix == ".py"]
-    return [stat_line(path) for path in [*paths, *settings_paths()]]
+    return [stat_line(path) for path in [*paths, *settings_paths()]] + lines
 
 
 def shell_lines() -> list[str]:

@@ -47,14 +47,14 @@ def test_a_check_where_nothing_changed_answers_from_the_last_and_any_change_read
     took, first = check(lab, env)
     assert DONE in first and NOTE not in first, first
     again_took, again = check(lab, env)
-    assert NOTE in again and verdict(again) == first, again
+    assert NOTE in again and verdict(again) == verdict(first), again
     assert again_took < took, (again_took, took)
 
     run("rm -rf data/preprocess", lab, env)  # the data: a file of the lab
     _, gone = check(lab, env)
     assert NOTE not in gone and "of preprocess are not here" in gone, gone
     run("dvc checkout -q", lab, env)
-    assert verdict(check(lab, env)[1]) == first
+    assert verdict(check(lab, env)[1]) == verdict(first)
 
     bucket = env["STORAGE_EMULATOR_HOST"] + "/storage/v1/b/dvc-workshop-cache/o"
     with urllib.request.urlopen(f"{bucket}?prefix=finn/") as answer:
@@ -65,16 +65,16 @@ def test_a_check_where_nothing_changed_answers_from_the_last_and_any_change_read
     _, emptied = check(lab, env)
     assert NOTE not in emptied and "not in the remote" in emptied, emptied
     run("dvc push -q", lab, env)
-    assert verdict(check(lab, env)[1]) == first
+    assert verdict(check(lab, env)[1]) == verdict(first)
 
     _, shell = check(lab, {**env, "DVC_WORKSHOP_SOMETHING": "1"})  # another shell's settings
-    assert NOTE not in shell and verdict(shell) == first
+    assert NOTE not in shell and verdict(shell) == verdict(first)
     memo = lab / ".git/workshop-check-memo.json"
     kept = json.loads(memo.read_text())
     kept["at"] = (datetime.now(timezone.utc) - timedelta(minutes=11)).isoformat()
     memo.write_text(json.dumps(kept))
     _, old = check(lab, {**env, "DVC_WORKSHOP_SOMETHING": "1"})
-    assert NOTE not in old and verdict(old) == first  # too old: read again, whatever it read then
+    assert NOTE not in old and verdict(old) == verdict(first)  # too old: read again, whatever it read then
 
 
 def test_a_remote_that_does_not_answer_is_listed_as_such() -> None:

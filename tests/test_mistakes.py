@@ -176,7 +176,7 @@ MISTAKES = {
         "of download_mnist are here, as dvc.lock records them, but not in your cache", at=3),
     "the tag put on the change itself": Mistake(
         6, "sed -i 's/^  epochs: 8/  epochs: 5/' params.yaml && dvc repro && git commit -qam 'Five epochs' && "
-        "git tag baseline", "tag baseline is on commit ", fix="reset"),
+        "dvc push && git tag baseline", "tag baseline is on commit ", fix="reset"),
     "left on the tag": Mistake(
         6, "workshop solution 6 >/dev/null && git checkout -q baseline", "HEAD is not on a branch (still at a tag?)", deep=True),
     "a parameter changed without dvc repro": Mistake(

@@ -43,7 +43,7 @@ def reset_step(lab: Lab, number: int, on_line: Callable[[str], None]) -> None:
         on_line(line)
     files = touched_files(lab, spec)
     stash(lab, number, files, on_line)
-    before = set(lab.git_output("status", "--porcelain", "--untracked-files=all").splitlines())
+    before = changed_lines(lab)
     writes = stage_removal(lab, spec.stages)
     for entry in spec.files:
         file, _, section = entry.partition(":")
@@ -59,13 +59,19 @@ def reset_step(lab: Lab, number: int, on_line: Callable[[str], None]) -> None:
     if spec.undo:
         for line in spec.undo(lab):
             on_line(line)
-    after = set(lab.git_output("status", "--porcelain", "--untracked-files=all").splitlines())
+    after = changed_lines(lab)
     changed = [*writes, *(line[3:].strip('"') for line in after - before if not line.startswith("??"))]
     if committed := commit(lab, number, changed):
         on_line(committed)
     if spec.stages:
         on_line("Its data stays where it was, untracked until the step is done again (git status lists it).")
     on_line(f"Lab step {number} is back at its start: workshop check {number} says what to do.")
+
+
+def changed_lines(lab: Lab) -> set[str]:
+    """git status's lines, each as git prints it: "XY PATH" (not stripped: " M dvc.lock" keeps
+    its first column, so that PATH is line[3:])."""
+    return set(lab.completed("git", "status", "--porcelain", "--untracked-files=all").stdout.splitlines())
 
 
 def touched_files(lab: Lab, spec: Reset) -> list[str]:

@@ -83,8 +83,9 @@ def epochs_back(lab: Lab) -> Iterator[str]:
     current = EPOCHS.search(params.read_text()) if params.is_file() else None
     if not original or not current or original.group() == current.group():
         return
+    was, now = (match.group().split("#")[0].strip() for match in (current, original))
     if (Progress.load(lab.root).step or STEP.number) > STEP.number:
-        yield f"params.yaml keeps {current.group().strip()}: steps after this one were done with it."
+        yield f"params.yaml keeps {was}: steps after this one were done with it."
         return
     if lab.git_output("status", "--porcelain", "--", "params.yaml", "dvc.lock"):
         lab.run_or_fail("git", "stash", "push", "-q", "-m", f"before workshop reset {STEP.number}", "--",
@@ -92,7 +93,7 @@ def epochs_back(lab: Lab) -> Iterator[str]:
         yield "Your uncommitted changes to params.yaml and dvc.lock are in git stash list (git stash pop)."
     params.write_text(EPOCHS.sub(original.group(), params.read_text(), count=1))
     lab.run_or_fail("dvc", "repro", timeout=1800)
-    yield f"params.yaml's {current.group().strip()} is back to {original.group().strip()}; dvc repro ran it."
+    yield f"params.yaml's {was} is back to {now}, as at the step's start; dvc repro ran it."
 
 
 STEP = Step(

@@ -11,6 +11,7 @@ read nor a git operation under way. It is forgotten after MAX_AGE whatever the f
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -46,7 +47,8 @@ def recall(lab: Lab, key: str | None) -> dict | None:
     except (OSError, ValueError, KeyError, TypeError):
         return None
     fresh = timedelta(0) <= datetime.now(timezone.utc) - taken <= MAX_AGE
-    return memo if memo.get("key") == key and fresh else None
+    whole = {"table", "done", "step", "problem", "health"} <= memo.keys()
+    return memo if memo.get("key") == key and fresh and whole else None
 
 
 def remember(lab: Lab, through: int | None, key: str | None, verdict: dict | None) -> None:
@@ -54,12 +56,14 @@ def remember(lab: Lab, through: int | None, key: str | None, verdict: dict | Non
     while the check read it); otherwise any memo forgotten."""
     path = lab.root / CHECK_MEMO_FILE
     if key is None or verdict is None or fingerprint(lab, through) != key:
-        path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
         return
     memo = {"key": key, "at": datetime.now(timezone.utc).isoformat(), **verdict}
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=path.name, delete=False) as stream:
-        json.dump(memo, stream)
-    os.replace(stream.name, path)  # whole or not at all: a check beside it reads the old or the new
+    with contextlib.suppress(OSError):  # no memo (a .git that is a file, a full disk): the next check reads
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=path.name, delete=False) as stream:
+            json.dump(memo, stream)
+        os.replace(stream.name, path)  # whole or not at all: a check beside it reads the old or the new
 
 
 def memo_time(memo: dict) -> str:

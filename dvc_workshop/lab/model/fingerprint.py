@@ -16,6 +16,7 @@ own files in .git, and git's folders (a file added or deleted there has a line o
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -147,7 +148,10 @@ def remote_lines(settings: Iterable[Path]) -> list[str] | None:
     emulator = os.environ.get("STORAGE_EMULATOR_HOST")
     if not emulator:
         return None
-    texts = [path.read_text(errors="replace") for path in settings if path.is_file()]
+    texts = []
+    for path in settings:
+        with contextlib.suppress(OSError):  # absent, or not a file: nothing named there
+            texts.append(path.read_text(errors="replace"))
     lines = []
     for url in bucket_urls(texts):
         said = listing(emulator, url)

@@ -394,6 +394,13 @@ MOST_WORKERS = 4  # each holds TensorFlow (about 1 GB); beyond four, finn's lab 
 TAKES_THE_LAB = re.compile(r"def test_\w+\([^)]*\blab_(at|play)\b")  # a test of finn's lab: its fixture
 
 
+SLOW_MODULE = re.compile(r"^pytestmark = pytest\.mark\.slow", re.M)
+
+
+def module_sources() -> dict[str, str]:
+    return {path.name: path.read_text() for path in Path(__file__).parent.glob("test_*.py")}
+
+
 def group_of(nodeid: str, lab_modules: set[str]) -> str:
     module = nodeid.split("::")[0]
     name = Path(module).name
@@ -403,20 +410,33 @@ def group_of(nodeid: str, lab_modules: set[str]) -> str:
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log):  # -> xdist.scheduler.LoadScopeScheduling
-    """Work handed out a group at a time (group_of), the groups with the most tests first."""
+    """Work handed out a group at a time (group_of), in the order the tests were collected (below)."""
     from xdist.scheduler import LoadScopeScheduling
 
-    lab_modules = {
-        path.name
-        for path in Path(__file__).parent.glob("test_*.py")
-        if TAKES_THE_LAB.search(path.read_text())
-    }
+    lab_modules = {name for name, source in module_sources().items() if TAKES_THE_LAB.search(source)}
 
     class ByGroup(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             return group_of(nodeid, lab_modules)
 
+    config.option.loadscopereorder = False  # xdist's own order: the groups with the most tests first
     return ByGroup(config, log)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest work first, so that no worker is left with it at the end while the other
+    waits: finn's lab, then the default port's group, then the modules slow as a whole, then the
+    rest (each module's tests in their order, and together)."""
+    sources = module_sources()
+    lab_modules = {name for name, source in sources.items() if TAKES_THE_LAB.search(source)}
+    slow = {name for name, source in sources.items() if SLOW_MODULE.search(source)}
+
+    first = {LAB_GROUP: 0, DEFAULT_PORT_GROUP: 1}
+
+    def rank(item: pytest.Item) -> int:
+        return first.get(group_of(item.nodeid, lab_modules), 2 if item.path.name in slow else 3)
+
+    items.sort(key=rank)
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:

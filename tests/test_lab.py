@@ -262,3 +262,33 @@ def test_check_watch_checks_again_after_each_change(
     finally:
         watcher.send_signal(signal.SIGINT)
     assert watcher.wait(timeout=30) == 0
+
+
+def test_a_shell_without_the_emulators_settings_is_named_while_the_check_reads_them_from_env_file(
+    tmp_path: Path, identity: dict[str, str], request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lab tool takes the workshop's .env where the shell lacks it (its own reads work); step 1
+    says so, since dvc typed in that shell would go to Google's storage (a venv activated by hand)."""
+    from dvc_workshop.lab.model.emulator_settings import TAKEN_FROM_ENV_FILE
+    from dvc_workshop.lab.model.lab import Lab
+    from dvc_workshop.lab.model.problem import Problem
+    from dvc_workshop.lab.steps import environment
+
+    lab = tmp_path / "my-lab"
+    assert start(lab, **identity).returncode == 0
+    emulator = Emulator(tmp_path / "buckets", free_port())
+    emulator.start()
+    request.addfinalizer(emulator.stop)
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", identity["GIT_CONFIG_GLOBAL"])
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", emulator.url)
+    monkeypatch.setitem(TAKEN_FROM_ENV_FILE, "STORAGE_EMULATOR_HOST", emulator.url)
+    with pytest.raises(Problem) as raised:
+        environment.check(Lab(lab))
+    assert "this shell does not have its settings" in raised.value.what
+    assert raised.value.hint == f"export STORAGE_EMULATOR_HOST={emulator.url}"
+    monkeypatch.delitem(
+        TAKEN_FROM_ENV_FILE, "STORAGE_EMULATOR_HOST"
+    )  # a shell that has them: no such problem
+    with pytest.raises(Problem) as raised:
+        environment.check(Lab(lab))
+    assert "this shell" not in raised.value.what  # (the Pipfile's exercise, still to do)

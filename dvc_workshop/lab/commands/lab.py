@@ -41,11 +41,12 @@ def workshop() -> None:
     """The DVC workshop's lab: your own repository to build the pipeline in."""
     import os
 
-    from dvc_workshop.lab.model.emulator_settings import written_settings
+    from dvc_workshop.lab.model.emulator_settings import TAKEN_FROM_ENV_FILE, written_settings
     from dvc_workshop.lab.model.layout import REFERENCE
 
     if not os.environ.get("STORAGE_EMULATOR_HOST"):  # outside pipenv shell/run too: the emulator's room
-        os.environ.update(written_settings(REFERENCE))
+        TAKEN_FROM_ENV_FILE.update(written_settings(REFERENCE))
+        os.environ.update(TAKEN_FROM_ENV_FILE)
 
 
 @app.command()

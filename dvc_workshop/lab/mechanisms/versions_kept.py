@@ -27,8 +27,9 @@ def locked_at(lab: Lab, commit: str) -> list[dict]:
     return [stage for stage in stages.values() if isinstance(stage, dict)] if isinstance(stages, dict) else []
 
 
-def lost_outputs(lab: Lab, tag: str) -> list[str]:
-    """The outputs of `tag`'s dvc.lock whose objects neither the cache nor the remote holds."""
+def cached_outputs(lab: Lab, tag: str) -> dict[str, tuple[str, bool]]:
+    """The outputs of `tag`'s dvc.lock that DVC caches (not those git holds: metrics, `cache:
+    false`), each with its object and whether the cache has it."""
     outs = {
         str(out["path"]): str(out["md5"])
         for stage in locked_at(lab, tag)
@@ -36,18 +37,38 @@ def lost_outputs(lab: Lab, tag: str) -> list[str]:
         if isinstance(out, dict) and out.get("md5") and out.get("path")
     }
     if not outs:
-        return []
+        return {}
     in_git = set(lab.git_output("ls-tree", "-r", "--name-only", tag, "--", *outs).splitlines())
-    cache = lab.root / CACHE  # an output git holds (metrics, `cache: false`) is in no cache
-    uncached = {
-        path: md5
-        for path, md5 in outs.items()
-        if path not in in_git and not (cache / md5[:2] / md5[2:]).exists()
+    cache = lab.root / CACHE
+    return {
+        path: (md5, (cache / md5[:2] / md5[2:]).exists()) for path, md5 in outs.items() if path not in in_git
     }
-    if not uncached:
+
+
+def missing_from_remote(lab: Lab, tag: str, in_cache: bool) -> list[str]:
+    """The outputs of `tag` that the remote lacks, among those the cache has (`in_cache`) or has not."""
+    outs = {path: md5 for path, (md5, cached) in cached_outputs(lab, tag).items() if cached == in_cache}
+    if not outs:
         return []
-    remote = lab.dvc_state.objects_in_remote(set(uncached.values()))
-    return sorted(path for path, md5 in uncached.items() if md5 not in remote)
+    remote = lab.dvc_state.objects_in_remote(set(outs.values()))
+    return sorted(path for path, md5 in outs.items() if md5 not in remote)
+
+
+def lost_outputs(lab: Lab, tag: str) -> list[str]:
+    """The outputs of `tag`'s dvc.lock whose objects neither the cache nor the remote holds."""
+    return missing_from_remote(lab, tag, in_cache=False)
+
+
+def check_last_copies_pushed(lab: Lab) -> None:
+    """No tag's output is in the cache alone (the remote lost it: a `dvc gc -c`, a bucket emptied),
+    where a `dvc gc -w` would delete its last copy."""
+    for tag in lab.git_output("tag", "--sort=creatordate").split():
+        if only_here := missing_from_remote(lab, tag, in_cache=True):
+            raise Problem(
+                f"only your cache holds {', '.join(only_here)} of tag {tag}: the remote lost them, and "
+                "dvc gc -w would delete the last copy",
+                "dvc push --all-tags",
+            )
 
 
 def check_versions_kept(lab: Lab) -> None:

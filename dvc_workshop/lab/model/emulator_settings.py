@@ -12,6 +12,9 @@ from dvc_workshop.cli import STAND_IN_SETTINGS
 from dvc_workshop.data.errors import WorkshopError
 
 REMOTES = ("dvc-workshop", "dvc-workshop-raw")  # DVC remotes on the emulator's buckets (.dvc/config)
+# The settings the lab tool took from the workshop's .env because this shell lacks them (the
+# `workshop` command's start): its own reads work, but dvc typed in this shell goes to Google.
+TAKEN_FROM_ENV_FILE: dict[str, str] = {}
 ENV_BEGIN, ENV_END = "# >>> dvc-workshop emulator", "# <<< dvc-workshop emulator"
 
 

@@ -33,8 +33,13 @@ from dvc_workshop.lab.model.layout import REFERENCE
 SKIPPED = {"__pycache__", ".pytest_cache", ".ruff_cache"}  # what any Python or pytest run writes
 LAB_TOOL_FILES = "workshop-"  # in .git: the progress file, the memo (layout.PROGRESS_FILE)
 REFERENCE_FILES = ("Pipfile", "Pipfile.lock", "dvc.yaml", "params.yaml", ".env", ".venv")
-# The shell's variables that say nothing of the lab (where the shell is, its size, its terminal).
-VOLATILE = {"PWD", "OLDPWD", "_", "SHLVL", "COLUMNS", "LINES", "TERM", "TMUX_PANE", "WINDOWID", "PS1"}
+# The shell's variables a check depends on (the buckets and their credentials, DVC, git, pipenv,
+# Python, where commands and settings are found): not a terminal's own (its size, its pane, its
+# prompt), so that the README's two terminals, one with `check --watch`, share the memo.
+READ_VARIABLES = (
+    *("STORAGE_", "GOOGLE_", "GCLOUD", "CLOUDSDK_", "GCSFS_", "FSSPEC_", "GCE_", "NO_GCE", "DVC_", "GIT_"),
+    *("EMAIL", "PIPENV_", "VIRTUAL_ENV", "PYTHON", "PATH", "HOME", "XDG_", "WORKSHOP"),
+)
 BUCKET_URL = re.compile(r"gs://[a-z0-9][a-z0-9_.-]{1,61}[a-z0-9](/[^\s'\"]*)?")
 LISTING_TIMEOUT_S = 1.0
 UNREAD = "unread:"
@@ -114,7 +119,11 @@ def file_lines(root: Path, beside: Iterable[Path], origin: Path | None) -> list[
 
 
 def shell_lines() -> list[str]:
-    return [f"{key}={value}" for key, value in sorted(os.environ.items()) if key not in VOLATILE]
+    """The variables a check reads, and which of them came from the workshop's .env, not the shell."""
+    from dvc_workshop.lab.model.emulator_settings import TAKEN_FROM_ENV_FILE
+
+    read = [f"{key}={value}" for key, value in sorted(os.environ.items()) if key.startswith(READ_VARIABLES)]
+    return [*read, f"taken from .env: {sorted(TAKEN_FROM_ENV_FILE)}"]
 
 
 def bucket_urls(texts: Iterable[str]) -> list[str]:

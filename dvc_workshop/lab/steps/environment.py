@@ -9,7 +9,7 @@ from pathlib import Path
 
 from dvc_workshop.lab.mechanisms.entry import Reset, Step
 from dvc_workshop.lab.mechanisms.pipfile import check_pipfile, pipfile_hints
-from dvc_workshop.lab.model.emulator_settings import answers, is_local, written_settings
+from dvc_workshop.lab.model.emulator_settings import TAKEN_FROM_ENV_FILE, answers, is_local, written_settings
 from dvc_workshop.lab.model.lab import Lab
 from dvc_workshop.lab.model.layout import PIPFILE_LEFT_OUT
 from dvc_workshop.lab.model.problem import Problem, Unreadable
@@ -45,7 +45,13 @@ def check(lab: Lab) -> None:
             f"git init --bare {lab.relative(origin)} && "
             f"git remote add origin {lab.relative(origin)} && git push -u origin main",
         )
-    if emulator := os.environ.get("STORAGE_EMULATOR_HOST"):
+    if (emulator := os.environ.get("STORAGE_EMULATOR_HOST")) and TAKEN_FROM_ENV_FILE and answers(emulator):
+        raise Problem(
+            f"the emulator runs ({emulator}), but this shell does not have its settings (opened before it "
+            "started, or not by pipenv shell, which reads .env): dvc typed here goes to Google's storage",
+            "export " + " ".join(f"{key}={value}" for key, value in TAKEN_FROM_ENV_FILE.items()),
+        )
+    if emulator:
         if not answers(emulator):  # gcsfs would retry an endpoint that does not answer for minutes
             if not is_local(emulator):
                 raise Unreadable(

@@ -93,7 +93,8 @@ def epochs_back(lab: Lab) -> Iterator[str]:
         yield "Your uncommitted changes to params.yaml and dvc.lock are in git stash list (git stash pop)."
     params.write_text(EPOCHS.sub(original.group(), params.read_text(), count=1))
     lab.run_or_fail("dvc", "repro", timeout=1800)
-    yield f"params.yaml's {was} is back to {now}, as at the step's start; dvc repro ran it."
+    lab.run_or_fail("dvc", "push", timeout=1800)  # step 5 done: its outputs in the remote too
+    yield f"params.yaml's {was} is back to {now}, as at the step's start; dvc repro ran it, dvc push sent it."
 
 
 STEP = Step(

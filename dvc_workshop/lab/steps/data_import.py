@@ -42,7 +42,7 @@ def check(lab: Lab) -> None:
     first = f"{push} && " if origin_dir(lab) and not tracking(Runner(lab.origin), "HEAD", data)[1] else ""
     get = f"dvc import{' -f' if (root / data).exists() else ''} {origin} {q(data)}"
     if not (root / ".git").exists() or not (root / ".dvc").is_dir():
-        init = [] if (root / ".git").exists() else [f"git init {at}"]
+        init = [] if (root / ".git").exists() else [f"git init -b main {at}"]
         init += [f"cd {at}", *([] if (root / ".dvc").is_dir() else ["dvc init"]), get]
         what = f"{at} is a git repository, not a DVC project (dvc init)" if (root / ".git").exists() else ""
         raise Problem(what or f"no DVC project at {at} to import your data into", first + " && ".join(init))

@@ -383,7 +383,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 # The suite runs in worker processes (`-n auto` in pytest.ini), a group of tests to a worker at a
-# time: every module of finn's lab (played once per worker that asks for it, so all on one), the
+# time: every module of finn's lab (played once per worker that asks for it: so all on one), the
 # doc pages' walk-through with the doctor's tests (both need the emulator's default port), and each
 # other module whole (its module fixtures, once). xdist's own `--dist loadgroup` reads groups from
 # the test ids, which pytest 9 no longer lets a plugin rewrite, so the groups are given here, by
@@ -392,8 +392,6 @@ LAB_GROUP, DEFAULT_PORT_GROUP = "finn-lab", "port-4443"
 DEFAULT_PORT_MODULES = ("test_readme.py", "test_doctor.py")
 MOST_WORKERS = 4  # each holds TensorFlow (about 1 GB); beyond four, finn's lab alone is the longest
 TAKES_THE_LAB = re.compile(r"def test_\w+\([^)]*\blab_(at|play)\b")  # a test of finn's lab: its fixture
-
-
 SLOW_MODULE = re.compile(r"^pytestmark = pytest\.mark\.slow", re.M)
 
 
@@ -401,23 +399,26 @@ def module_sources() -> dict[str, str]:
     return {path.name: path.read_text() for path in Path(__file__).parent.glob("test_*.py")}
 
 
-def group_of(nodeid: str, lab_modules: set[str]) -> str:
+def lab_modules(sources: dict[str, str]) -> set[str]:
+    """The test modules with a test of finn's lab (the controller sees no fixtures: it reads them)."""
+    return {name for name, source in sources.items() if TAKES_THE_LAB.search(source)}
+
+
+def group_of(nodeid: str, of_the_lab: set[str]) -> str:
     module = nodeid.split("::")[0]
     name = Path(module).name
-    return (
-        LAB_GROUP if name in lab_modules else DEFAULT_PORT_GROUP if name in DEFAULT_PORT_MODULES else module
-    )
+    return LAB_GROUP if name in of_the_lab else DEFAULT_PORT_GROUP if name in DEFAULT_PORT_MODULES else module
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log):  # -> xdist.scheduler.LoadScopeScheduling
     """Work handed out a group at a time (group_of), in the order the tests were collected (below)."""
     from xdist.scheduler import LoadScopeScheduling
 
-    lab_modules = {name for name, source in module_sources().items() if TAKES_THE_LAB.search(source)}
+    of_the_lab = lab_modules(module_sources())
 
     class ByGroup(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return group_of(nodeid, lab_modules)
+            return group_of(nodeid, of_the_lab)
 
     config.option.loadscopereorder = False  # xdist's own order: the groups with the most tests first
     return ByGroup(config, log)
@@ -428,13 +429,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     waits: finn's lab, then the default port's group, then the modules slow as a whole, then the
     rest (each module's tests in their order, and together)."""
     sources = module_sources()
-    lab_modules = {name for name, source in sources.items() if TAKES_THE_LAB.search(source)}
+    of_the_lab, first = lab_modules(sources), {LAB_GROUP: 0, DEFAULT_PORT_GROUP: 1}
     slow = {name for name, source in sources.items() if SLOW_MODULE.search(source)}
 
-    first = {LAB_GROUP: 0, DEFAULT_PORT_GROUP: 1}
-
     def rank(item: pytest.Item) -> int:
-        return first.get(group_of(item.nodeid, lab_modules), 2 if item.path.name in slow else 3)
+        return first.get(group_of(item.nodeid, of_the_lab), 2 if item.path.name in slow else 3)
 
     items.sort(key=rank)
 

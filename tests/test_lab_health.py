@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -145,13 +146,14 @@ def test_settings_taken_back_through_a_link_leave_the_link(tmp_path: Path) -> No
 
 
 def test_the_folders_beside_the_lab_are_the_labs_own_for_the_check_and_its_watch(tmp_path: Path) -> None:
-    from dvc_workshop.lab.commands.watch import watched
+    from dvc_workshop.lab.actions.check_memo import lab_files
+    from dvc_workshop.lab.model.lab import Lab
 
     identity = global_git_identity(tmp_path)
     started = run([*WORKSHOP, "start", str(tmp_path / "my-lab")], cwd=REPO_ROOT, check=False, **identity)
     assert started.returncode == 0, started.stderr
     lab = tmp_path / "my-lab"
-    reading = watched(lab)
+    reading = partial(lab_files, Lab(lab))  # what check --watch reads every second
     before = reading()
     (lab / ".git/workshop-progress.json").write_text("{}")  # what the check writes: no change
     (lab / "dvc_workshop/ml/__pycache__").mkdir(exist_ok=True)  # nor what Python caches

@@ -16,6 +16,7 @@ import json
 import os
 import tempfile
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from dvc_workshop.lab.model.fingerprint import digest, file_lines, remote_lines, shell_lines
 from dvc_workshop.lab.model.lab import Lab
@@ -26,15 +27,25 @@ MAX_AGE = timedelta(minutes=10)
 SETTINGS = (".dvc/config", ".dvc/config.local", "params.yaml", "workshop-room.yaml")  # where bucket URLs are
 
 
+def repositories(lab: Lab) -> list[Path]:
+    """The lab a check reads (itself, or the lab a teammate's clone belongs to) and the folders
+    its steps make beside it."""
+    return [lab.attendee_lab.root, *(lab.beside(step.folder) for step in STEPS if step.folder)]
+
+
+def lab_files(lab: Lab) -> list[str]:
+    """The stat lines of `lab`, the other repositories, and its origin (`check --watch` reads them
+    every second)."""
+    return file_lines(lab.root, [folder for folder in repositories(lab) if folder != lab.root], lab.origin)
+
+
 def fingerprint(lab: Lab, through: int | None) -> str | None:
     """What the check reads of `lab` (and of the lab it belongs to, the folders beside it, its
     origin), as one digest; None where the remote is not the emulator's."""
-    repositories = [lab.attendee_lab.root, *(lab.beside(step.folder) for step in STEPS if step.folder)]
-    remote = remote_lines(folder / name for folder in repositories for name in SETTINGS)
+    remote = remote_lines(folder / name for folder in repositories(lab) for name in SETTINGS)
     if remote is None:
         return None
-    files = file_lines(lab.root, [folder for folder in repositories if folder != lab.root], lab.origin)
-    return digest([f"check {through}", *files, *shell_lines(), *remote])
+    return digest([f"check {through}", *lab_files(lab), *shell_lines(), *remote])
 
 
 def recall(lab: Lab, key: str | None) -> dict | None:

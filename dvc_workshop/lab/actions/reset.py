@@ -14,21 +14,11 @@ import posixpath
 from collections.abc import Callable
 from io import StringIO
 
-from dvc_workshop.data.errors import WorkshopError
 from dvc_workshop.lab.mechanisms.entry import Reset
 from dvc_workshop.lab.mechanisms.health import repair
 from dvc_workshop.lab.mechanisms.stage_target import Stage, overlaps, target
-from dvc_workshop.lab.model.lab import Lab
-from dvc_workshop.lab.model.layout import START_MESSAGE
+from dvc_workshop.lab.model.lab import Lab, start_commit
 from dvc_workshop.lab.steps.registry import STEPS
-
-
-def start_commit(lab: Lab) -> str:
-    """The lab's first commit, the one `workshop start` made: every step's start state."""
-    first = lab.git_output("log", "--format=%H", "--fixed-strings", f"--grep={START_MESSAGE}").split()
-    if not first:
-        raise WorkshopError(f"no commit '{START_MESSAGE}' in {lab.root}: reset needs the lab's first commit")
-    return first[-1]
 
 
 def reset_step(lab: Lab, number: int, on_line: Callable[[str], None]) -> None:

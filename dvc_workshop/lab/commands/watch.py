@@ -4,27 +4,16 @@ work in, on a cleared screen."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 from dvc_workshop.lab.actions.check import check
-from dvc_workshop.lab.model.fingerprint import file_lines
+from dvc_workshop.lab.actions.check_memo import lab_files
 from dvc_workshop.lab.model.lab import Lab
-from dvc_workshop.lab.steps.registry import STEPS
-
-
-def watched(root: Path) -> Callable[[], list[str]]:
-    """What a change touches in the lab and the folders its steps work in beside it (the teammate's
-    clone, step 12's project) and its origin (a push from either changes the verdict): their files
-    and git's, as the check's memo reads them (model/fingerprint.py)."""
-    lab = Lab(root)
-    beside = [lab.beside(step.folder) for step in STEPS if step.folder]
-    return partial(file_lines, root, beside, lab.origin)
 
 
 def watch(root: Path) -> None:
-    seen, reading = None, watched(root)
+    seen, reading = None, partial(lab_files, Lab(root))  # the lab, the folders beside it, its origin
     try:
         while True:
             if (now := reading()) != seen:

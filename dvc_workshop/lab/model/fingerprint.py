@@ -28,6 +28,8 @@ import urllib.request
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from dvc_workshop.lab.model.dvc_state import lock_holder
+from dvc_workshop.lab.model.emulator_settings import TAKEN_FROM_ENV_FILE
 from dvc_workshop.lab.model.layout import REFERENCE
 
 SKIPPED = {"__pycache__", ".pytest_cache", ".ruff_cache"}  # what any Python or pytest run writes
@@ -96,8 +98,6 @@ def settings_paths() -> list[Path]:
 
 def state_lines(root: Path) -> list[str]:
     """What a repository's index stages, and who holds its DVC lock, if anyone alive."""
-    from dvc_workshop.lab.model.dvc_state import lock_holder
-
     if not (root / ".git").exists():
         return [f"{root}: no repository"]
     staged = subprocess.run(["git", "ls-files", "--stage"], cwd=root, capture_output=True, text=True)
@@ -120,8 +120,6 @@ def file_lines(root: Path, beside: Iterable[Path], origin: Path | None) -> list[
 
 def shell_lines() -> list[str]:
     """The variables a check reads, and which of them came from the workshop's .env, not the shell."""
-    from dvc_workshop.lab.model.emulator_settings import TAKEN_FROM_ENV_FILE
-
     read = [f"{key}={value}" for key, value in sorted(os.environ.items()) if key.startswith(READ_VARIABLES)]
     return [*read, f"taken from .env: {sorted(TAKEN_FROM_ENV_FILE)}"]
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from dvc_workshop.data.errors import WorkshopError
 from dvc_workshop.lab.model import yaml_text
 from dvc_workshop.lab.model.dvc_state import DvcState
 from dvc_workshop.lab.model.layout import (
@@ -21,6 +22,7 @@ from dvc_workshop.lab.model.layout import (
     RAW_URL,
     REFERENCE,
     ROOM_FILE,
+    START_MESSAGE,
     TEAMMATE_FOLDER,
 )
 from dvc_workshop.lab.model.problem import Problem
@@ -223,6 +225,14 @@ class Lab(Runner):
     def relative(self, path: Path) -> str:
         """A path as the attendee types it in the lab: relative to it (../my-lab-origin.git)."""
         return Path(os.path.relpath(path, self.root)).as_posix()
+
+
+def start_commit(lab: Lab) -> str:
+    """The lab's first commit, the one `workshop start` made: every step's start state."""
+    first = lab.git_output("log", "--format=%H", "--fixed-strings", f"--grep={START_MESSAGE}").split()
+    if not first:
+        raise WorkshopError(f"no commit '{START_MESSAGE}' in {lab.root}: reset needs the lab's first commit")
+    return first[-1]
 
 
 def name_from(user_name: str) -> str:

@@ -9,8 +9,7 @@ from collections.abc import Iterator
 from dvc_workshop.lab.mechanisms.data_state import all_outputs, check_pushed, check_workspace
 from dvc_workshop.lab.mechanisms.entry import Reset, Step, explanations
 from dvc_workshop.lab.mechanisms.versions_kept import check_versions_kept
-from dvc_workshop.lab.model.lab import Lab
-from dvc_workshop.lab.model.layout import START_MESSAGE
+from dvc_workshop.lab.model.lab import Lab, start_commit
 from dvc_workshop.lab.model.problem import Problem
 from dvc_workshop.lab.model.progress import Progress
 
@@ -77,8 +76,7 @@ def epochs_back(lab: Lab) -> Iterator[str]:
     """The README's change (train's epochs line) back to the start's, with its run (dvc repro takes
     it from DVC's run cache), so that the step's answer can change it again; only while the lab is
     at this step (a later step's experiments may have chosen the epochs since)."""
-    start = lab.git_output("log", "--format=%H", "--fixed-strings", f"--grep={START_MESSAGE}").split()[-1:]
-    original = EPOCHS.search(lab.git_output("show", f"{start[0]}:params.yaml")) if start else None
+    original = EPOCHS.search(lab.git_output("show", f"{start_commit(lab)}:params.yaml"))
     params = lab.root / "params.yaml"
     current = EPOCHS.search(params.read_text()) if params.is_file() else None
     if not original or not current or original.group() == current.group():

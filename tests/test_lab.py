@@ -6,6 +6,7 @@ import contextlib
 import os
 import queue
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -148,6 +149,11 @@ def test_check_and_solution_of_the_first_steps(
     assert run([*lab_command, "check", "1"], cwd=lab, **env).stdout == before  # step 1 done: exit 0
     assert run([*lab_command, "check", "2"], cwd=lab, check=False, **env).returncode == 1
     assert "Step 2: no default DVC remote" in before and "Hint: dvc remote add -d dvc-workshop" in before
+    # Typed in a shell without the environment (pipenv run workshop check): its hint's dvc is not
+    # on that shell's PATH, and the check says so before the hint.
+    plain = run(["bash", "-c", f"{shlex.join(lab_command)} check; exit $?"], cwd=lab, check=False,
+                **env, PATH="/usr/bin:/bin").stdout  # fmt: skip
+    assert "has no dvc on its PATH (pipenv run workshop check?): type pipenv shell there first" in plain, plain
     # Hints one at a time, the check's own first, the answer last (rustlings' way).
     first = run([*lab_command, "hint"], cwd=lab, **env).stdout
     assert (

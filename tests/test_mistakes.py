@@ -177,6 +177,13 @@ MISTAKES = {
     "the tag put on the change itself": Mistake(
         6, "sed -i 's/^  epochs: 8/  epochs: 5/' params.yaml && dvc repro && git commit -qam 'Five epochs' && "
         "dvc push && git tag baseline", "tag baseline is on commit ", fix="reset"),
+    "a misspelt tag": Mistake(
+        6, "git tag basline && sed -i 's/^  epochs: 8/  epochs: 3/' params.yaml && dvc repro && "
+        "git commit -qam 'Three epochs' && dvc install && dvc push -q", "tag basline is not baseline", deep=True),
+    "the tag deleted after the change": Mistake(
+        6, "git tag baseline && sed -i 's/^  epochs: 8/  epochs: 3/' params.yaml && dvc repro && "
+        "git commit -qam 'Three epochs' && dvc install && dvc push -q && git tag -d baseline",
+        "no tag baseline: the version before your change of parameters (commit "),
     "left on the tag": Mistake(
         6, "workshop solution 6 >/dev/null && git checkout -q baseline", "HEAD is not on a branch (still at a tag?)", deep=True),
     "a parameter changed without dvc repro": Mistake(

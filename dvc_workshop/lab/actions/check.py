@@ -7,7 +7,9 @@ stopped and, in a room, so is the room. Nothing here prints: each line goes to t
 from __future__ import annotations
 
 import os
+import re
 import shlex
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -141,6 +143,9 @@ def check(lab: Lab, through: int | None, on_line: Callable[[str], None]) -> Verd
         else:
             on_line(f"\n{count} Next: lab step {step.number}, {step.title}.")
         hint = from_here(lab, problem.hint) if problem.hint else f"workshop hint {step.number}"
+        if problem.hint and re.search(r"(^|&& )dvc ", hint) and not shell_has("dvc"):
+            on_line("(The shell you typed this in has no dvc on its PATH (pipenv run workshop check?): "
+                    "type pipenv shell there first, then the hint.)")  # fmt: skip
         on_line(f"Step {step.number}: {problem.what}\nHint: {hint}")
     progress, _ = update(
         lab.root,
@@ -204,6 +209,18 @@ def last_known(lab: Lab, steps: int) -> str:
         return "no check has read it yet"
     at = datetime.fromisoformat(known.checked_at).astimezone()
     return f"the last that could, at {at:%H:%M}, found {len(known.done)} of {steps} done"
+
+
+def shell_has(command: str) -> bool:
+    """Whether the shell this check was typed in finds `command` on its PATH (read from the parent
+    process, where the system shows it: Linux's /proc; elsewhere assumed). `pipenv run` puts its
+    environment's programs on the check's PATH only: its hints run in the attendee's shell."""
+    try:
+        environ = Path(f"/proc/{os.getppid()}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return True
+    path = next((item[5:].decode(errors="replace") for item in environ if item.startswith(b"PATH=")), None)
+    return path is None or shutil.which(command, path=path) is not None
 
 
 def from_here(lab: Lab, hint: str) -> str:

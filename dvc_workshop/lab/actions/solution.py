@@ -19,7 +19,10 @@ from dvc_workshop.data.errors import WorkshopError
 from dvc_workshop.lab.model.lab import Lab
 from dvc_workshop.lab.model.layout import CACHE_URL, EXAMPLE_LAB, EXAMPLE_NAME, RAW_URL
 from dvc_workshop.lab.model.problem import Problem
+from dvc_workshop.lab.model.progress import Progress
 from dvc_workshop.lab.steps.registry import STEPS
+
+HINTS_AT_MOST = 8  # a chain of hints longer than this is a loop in disguise
 
 
 def lab_blocks(readme: Path, step: int) -> list[str]:
@@ -79,6 +82,12 @@ def run_solution(lab: Lab, step: int, on_line: Callable[[str], None]) -> None:
         pass  # not done: its commands run
     finally:
         lab.stop()
+    if later := [done for done in Progress.load(lab.root).done if done > step]:
+        on_line(f"(Lab steps {later[0]} to {later[-1]} are done on top of step {step}'s work: its "
+                "README answer would take them back, so the check's hints for this step run instead, "
+                "as printed.)")  # fmt: skip
+        follow_hints(lab, step, bash, on_line)
+        return
     try:
         run_blocks(lab, step, bash, on_line)
     except WorkshopError:  # the lab holds work of its own for the step (a stage defined otherwise)
@@ -88,6 +97,28 @@ def run_solution(lab: Lab, step: int, on_line: Callable[[str], None]) -> None:
                 f"start first, as workshop reset {step} does, and the answer runs again.)")  # fmt: skip
         reset_step(lab, step, on_line)
         run_blocks(lab, step, bash, on_line)
+
+
+def follow_hints(lab: Lab, step: int, bash: str, on_line: Callable[[str], None]) -> None:
+    """The step's check, and its hint run as printed, until the step is done: from where the lab is,
+    keeping the later steps' work. A hint that explains rather than commands, or one that comes
+    back, stops it with the problem said."""
+    seen: set[str] = set()
+    while True:
+        try:
+            STEPS[step - 1].check(lab)
+            return
+        except Problem as problem:
+            if not problem.hint or problem.hint in seen or len(seen) >= HINTS_AT_MOST:
+                said = f"lab step {step}: {problem.what} (workshop hint {step} says more)"
+                raise WorkshopError(said) from None
+            seen.add(problem.hint)
+            hint = problem.hint
+        finally:
+            lab.stop()
+        on_line(f"$ {hint}")
+        if subprocess.run([bash, "-eo", "pipefail", "-c", hint], cwd=lab.root).returncode != 0:
+            raise WorkshopError(f"lab step {step} stopped at the command above")
 
 
 def run_blocks(lab: Lab, step: int, bash: str, on_line: Callable[[str], None]) -> None:

@@ -59,13 +59,14 @@ def check_workspace(lab: Lab, name: str) -> None:
         if not uncached:
             raise Problem(f"{', '.join(absent)} of {name} are not here (your cache has them)", "dvc checkout")
         if where == "not in your cache":  # the workspace holds them (.dvc/cache deleted?): save, never fetch
+            names = [name, *(other for other in here_not_cached(lab) if other != name)]  # all in one round
             pushed = all(remote_has(lab, path) for path in uncached)
             raise Problem(
                 f"{', '.join(absent)} of {name} are here, as {record_of(name)} records them, but not in your "
                 f"cache (was .dvc/cache deleted?): dvc commit saves them there as they are (-f: without "
                 f"asking){'' if pushed else ', dvc push to the remote'}; dvc pull would stop, as it never "
                 "overwrites files the cache does not hold",
-                f"dvc commit -f {shlex.quote(name)}{'' if pushed else ' && dvc push'}",
+                f"dvc commit -f {shlex.join(names)}{'' if pushed else ' && dvc push'}",
             )
         if any(remote_has(lab, path) for path in uncached):
             raise Problem(f"{', '.join(absent)} of {name} are {where} (the remote has them)", "dvc pull")
@@ -105,6 +106,20 @@ def check_workspace(lab: Lab, name: str) -> None:
     if lab.workspace_status.get(name):
         changed = ", ".join(sorted(changed_deps)) or "its command"
         raise Problem(f"{name} changed since its last run ({changed})", "dvc repro")
+
+
+def here_not_cached(lab: Lab) -> list[str]:
+    """The stages and .dvc files whose outputs are all here but not in the cache, nothing else of
+    them changed: what `dvc commit` saves as they are (a stage whose dependencies changed is not
+    among them: committing it would record a run that never happened)."""
+    found = []
+    for name, changes in lab.workspace_status.items():
+        states = [change for change in changes if isinstance(change, dict)]
+        outs = {path: state for change in states for path, state in change.get("changed outs", {}).items()}
+        here = outs and all((lab.root / path).exists() for path in outs)
+        if here and set(outs.values()) == {"not in cache"} and not any(c.get("changed deps") for c in states):
+            found.append(name)
+    return found
 
 
 def record_of(name: str) -> str:

@@ -9,6 +9,8 @@ checked out, run again (the same data and seeds give the same objects on the sam
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import yaml
 
 from dvc_workshop.lab.model import yaml_text
@@ -16,6 +18,15 @@ from dvc_workshop.lab.model.lab import Lab
 from dvc_workshop.lab.model.problem import Problem
 
 CACHE = ".dvc/cache/files/md5"
+
+
+@dataclass(frozen=True)
+class Version:
+    """A version the lab promises its teammates: a tag, an experiment pushed to origin."""
+
+    label: str  # as the problem names it: "tag baseline", "experiment dropout-04"
+    commit: str  # what git checks out: the tag, the experiment's commit
+    push: str  # what sends its outputs from the cache to the remote
 
 
 def locked_at(lab: Lab, commit: str) -> list[dict]:
@@ -59,27 +70,35 @@ def lost_outputs(lab: Lab, tag: str) -> list[str]:
     return missing_from_remote(lab, tag, in_cache=False)
 
 
-def check_last_copies_pushed(lab: Lab) -> None:
-    """No tag's output is in the cache alone (the remote lost it: a `dvc gc -c`, a bucket emptied),
-    where a `dvc gc -w` would delete its last copy."""
-    for tag in lab.git_output("tag", "--sort=creatordate").split():
-        if only_here := missing_from_remote(lab, tag, in_cache=True):
+def tagged(lab: Lab) -> list[Version]:
+    """The lab's tags, oldest first: versions a teammate checks out by name."""
+    return [Version(f"tag {tag}", tag, "dvc push --all-tags")
+            for tag in lab.git_output("tag", "--sort=creatordate").split()]  # fmt: skip
+
+
+def check_last_copies_pushed(lab: Lab, versions: list[Version]) -> None:
+    """No promised version's output is in the cache alone (the remote lost it: a `dvc gc -c`, a
+    bucket emptied), where a `dvc gc -w` would delete its last copy."""
+    for version in versions:
+        if only_here := missing_from_remote(lab, version.commit, in_cache=True):
             raise Problem(
-                f"only your cache holds {', '.join(only_here)} of tag {tag}: the remote lost them, and "
+                f"only your cache holds {', '.join(only_here)} of {version.label}: the remote lost them, and "
                 "dvc gc -w would delete the last copy",
-                "dvc push --all-tags",
+                version.push,
             )
 
 
-def check_versions_kept(lab: Lab) -> None:
-    """Each tag's outputs recoverable; the first tag that lost some is named with how to rebuild it."""
-    for tag in lab.git_output("tag", "--sort=creatordate").split():
-        if lost := lost_outputs(lab, tag):
+def check_versions_kept(lab: Lab, versions: list[Version]) -> None:
+    """Each promised version's outputs recoverable; the first that lost some is named with how to
+    rebuild it (its pipeline run again where it was committed), or to push them from the cache."""
+    for version in versions:
+        if lost := lost_outputs(lab, version.commit):
             raise Problem(
-                f"neither the remote nor your cache holds {', '.join(lost)} of tag {tag} (a dvc gc -c "
+                f"neither the remote nor your cache holds {', '.join(lost)} of {version.label} (a dvc gc -c "
                 "that kept only the workspace's?): dvc pull fails there for everyone; its pipeline, run "
-                "again at the tag, makes them again (checked out without dvc install's hook, whose dvc "
+                "again there, makes them again (checked out without dvc install's hook, whose dvc "
                 "checkout has nothing to check out there)",
-                f"git -c core.hooksPath=/dev/null checkout -q {tag} && dvc repro && dvc push && "
+                f"git -c core.hooksPath=/dev/null checkout -q {version.commit} && dvc repro && dvc push && "
                 "git checkout -q main",
             )
+    check_last_copies_pushed(lab, versions)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dvc_workshop.data.errors import WorkshopError
 from dvc_workshop.lab.mechanisms.entry import Reset, Step, explanations
 from dvc_workshop.lab.mechanisms.grid import GRID_SIZE, applied, best, grid
+from dvc_workshop.lab.mechanisms.versions_kept import Version, check_versions_kept
 from dvc_workshop.lab.model.lab import Lab
 from dvc_workshop.lab.model.problem import Problem
 from dvc_workshop.lab.steps.teammate import STEP as TEAMMATE
@@ -27,6 +28,15 @@ def experiments(lab: Lab, where: str = "") -> list[str]:
         else lab.git_output("for-each-ref", "--format=%(refname)", "refs/exps").split()
     )
     return sorted({ref.rsplit("/", 1)[-1] for ref in refs if ref.count("/") >= 4})
+
+
+def shared(lab: Lab) -> list[Version]:
+    """The experiments here that origin has too: versions a teammate pulls by name."""
+    pushed = set(experiments(lab, "origin"))
+    refs = lab.git_output("for-each-ref", "--format=%(refname) %(objectname)", "refs/exps").splitlines()
+    return [Version(f"experiment {name}", commit, f"dvc exp push origin {name}")
+            for ref, commit in (line.split() for line in refs) if ref.count("/") >= 4
+            and (name := ref.rsplit("/", 1)[-1]) in pushed]  # fmt: skip
 
 
 def check(lab: Lab) -> None:
@@ -49,6 +59,7 @@ def check(lab: Lab) -> None:
         raise Problem(
             "no experiment in origin: git push does not send experiments", f"dvc exp push origin {here[0]}"
         )
+    check_versions_kept(lab, shared(lab))
     branches = lab.git_output("for-each-ref", "--format=%(refname:short)", "refs/heads").split()
     if len(branches) < 2:
         name = pushed[0]

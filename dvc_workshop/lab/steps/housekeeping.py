@@ -11,10 +11,11 @@ import json
 from pathlib import Path
 
 from dvc_workshop.lab.mechanisms.entry import Reset, Step, explanations
-from dvc_workshop.lab.mechanisms.versions_kept import check_last_copies_pushed, locked_at
+from dvc_workshop.lab.mechanisms.versions_kept import check_last_copies_pushed, locked_at, tagged
 from dvc_workshop.lab.model.lab import Lab
 from dvc_workshop.lab.model.problem import Problem
 from dvc_workshop.lab.steps.experiments import STEP as EXPERIMENTS
+from dvc_workshop.lab.steps.experiments import shared
 
 
 def objects_named(cache: Path, digests: set[str]) -> set[str]:
@@ -63,7 +64,7 @@ def check(lab: Lab) -> None:
         )
     unused, listings = unused_objects(lab)
     if unused - listings:  # a dependency's listing alone is not garbage: dvc status caches it again
-        check_last_copies_pushed(lab)  # before a hint that deletes from the cache
+        check_last_copies_pushed(lab, tagged(lab) + shared(lab))  # before a hint that deletes from the cache
         raise Problem(
             "the local cache holds objects the workspace does not use (dvc gc -w --dry lists them)",
             "dvc gc -w -f",

@@ -3,35 +3,38 @@ main, and `dvc install`'s hooks."""
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterator
 
+from dvc_workshop.data.errors import WorkshopError
 from dvc_workshop.lab.mechanisms.data_state import all_outputs, check_pushed, check_workspace
 from dvc_workshop.lab.mechanisms.entry import Reset, Step, explanations
-from dvc_workshop.lab.mechanisms.versions_kept import check_versions_kept
+from dvc_workshop.lab.mechanisms.versions_kept import check_versions_kept, tagged
 from dvc_workshop.lab.model.lab import Lab, start_commit
 from dvc_workshop.lab.model.problem import Problem
 from dvc_workshop.lab.model.progress import Progress
 
 HOOKS = ("post-checkout", "pre-commit", "pre-push")  # what dvc install writes
 EPOCHS = re.compile(r"^  epochs: .*$", re.M)  # the line the README's change edits (train's)
+TAG = "baseline"  # the README's: its later commands name it (dvc params diff baseline, git checkout baseline)
+TRAINS = re.compile(r"^  train:$", re.M)  # a dvc.lock with step 5's train stage run
 
 
 def check(lab: Lab) -> None:
-    tags = lab.git_output("tag", "--sort=-creatordate").split()
-    if not tags:
-        raise Problem("no git tag yet", "git tag baseline")
+    if not lab.git_output("tag", "--list", TAG):
+        raise no_tag(lab)
     if not lab.git_output("symbolic-ref", "-q", "HEAD"):
         raise Problem("HEAD is not on a branch (still at a tag?)", "git checkout main && dvc checkout")
     for stage in lab.stages:
         check_workspace(lab, stage)
-    changed = lab.git_output("diff", "--name-only", tags[0], "HEAD").split()
+    changed = lab.git_output("diff", "--name-only", TAG, "HEAD").split()
     if "params.yaml" not in changed or "dvc.lock" not in changed:
-        check_tag_place(lab, tags[0])
+        check_tag_place(lab, TAG)
         epochs = (lab.yaml_file("params.yaml").get("train") or {}).get("epochs")
         value, word = ("4", "Four") if str(epochs) == "5" else ("5", "Five")  # a value that changes it
         raise Problem(
-            f"no commit since tag {tags[0]} changes params.yaml and dvc.lock",
+            f"no commit since tag {TAG} changes params.yaml and dvc.lock",
             f"sed -i.bak 's/^  epochs: .*/  epochs: {value}/' params.yaml && rm params.yaml.bak && dvc repro "
             f"&& git commit -am '{word} epochs'",
         )
@@ -41,7 +44,43 @@ def check(lab: Lab) -> None:
             "dvc install has not been run: git checkout leaves the data of the last commit", "dvc install"
         )
     check_pushed(lab, all_outputs(lab))
-    check_versions_kept(lab)
+    check_versions_kept(lab, tagged(lab))
+
+
+def no_tag(lab: Lab) -> Problem:
+    """No tag of the README's name: one of a name close to it (a typo) is renamed; a change already
+    committed puts the tag on the version before it (where a deleted tag was); else a new tag."""
+    tags = lab.git_output("tag").split()
+    if close := difflib.get_close_matches(TAG, tags, n=1, cutoff=0.6):
+        return Problem(
+            f"tag {close[0]} is not {TAG}, the name the README's commands use (dvc params diff {TAG}, "
+            f"git checkout {TAG})",
+            f"git tag {TAG} {close[0]} && git tag -d {close[0]}",
+        )
+    if change := first_change(lab):
+        before, what = lab.git_output("log", "-1", "--format=%h%x00%s", f"{change}~1").split("\0", 1)
+        return Problem(
+            f"no tag {TAG}: the version before your change of parameters (commit "
+            f"{lab.git_output('log', '-1', '--format=%h (%s)', change)}) is commit {before} ({what})",
+            f"git tag {TAG} {before}",
+        )
+    return Problem(f"no git tag {TAG} yet", f"git tag {TAG}")
+
+
+def first_change(lab: Lab) -> str | None:
+    """The first commit of main since the lab's start that changes params.yaml and dvc.lock of a
+    pipeline that trains (step 5 done): the step's change, whose parent the tag marks."""
+    try:
+        since = f"{start_commit(lab)}..HEAD"
+    except WorkshopError:  # its first commit rewritten: the whole history
+        since = "HEAD"
+    for commit in lab.git_output("rev-list", "--first-parent", "--reverse", since).split():
+        changed = lab.git_output("diff", "--name-only", f"{commit}~1", commit).split()
+        if {"params.yaml", "dvc.lock"} <= set(changed) and TRAINS.search(
+            lab.git_output("show", f"{commit}~1:dvc.lock")
+        ):
+            return commit
+    return None
 
 
 def check_tag_place(lab: Lab, tag: str) -> None:

@@ -153,7 +153,7 @@ def test_check_and_solution_of_the_first_steps(
     # on that shell's PATH, and the check says so before the hint.
     plain = run(["bash", "-c", f"{shlex.join(lab_command)} check; exit $?"], cwd=lab, check=False,
                 **env, PATH="/usr/bin:/bin").stdout  # fmt: skip
-    assert "has no dvc on its PATH (pipenv run workshop check?): type pipenv shell there first" in plain, plain
+    assert "has no dvc on its PATH (pipenv run workshop check?): type pipenv shell there" in plain, plain
     # Hints one at a time, the check's own first, the answer last (rustlings' way).
     first = run([*lab_command, "hint"], cwd=lab, **env).stdout
     assert (

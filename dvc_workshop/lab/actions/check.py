@@ -119,6 +119,10 @@ def check(lab: Lab, through: int | None, on_line: Callable[[str], None]) -> Verd
     """The check, its lines said through `on_line` as they come; then the progress file and the
     room (if the lab joined one) are told, and a line says if the room did not get it. Where
     nothing the check reads changed since the last one, its verdict is that one's (check_memo.py)."""
+    from dvc_workshop.lab.actions.membership import follow_room_length
+
+    if said := follow_room_length(lab):  # the facilitator's room create --steps, since the lab joined
+        on_line(said)
     steps = lab_steps(lab, through)
     key = fingerprint(lab, through)
     if memo := recall(lab, key):

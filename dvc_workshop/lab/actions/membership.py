@@ -9,18 +9,20 @@ name's record alone. The same person on a new laptop takes the name back with --
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import socket
 from pathlib import Path
 
 from dvc_workshop.data.errors import WorkshopError
+from dvc_workshop.lab.model.git_state import GitState
 from dvc_workshop.lab.model.lab import NAME_KEY, Lab, name_from
 from dvc_workshop.lab.model.layout import CACHE_URL, REFERENCE, ROOM_FILE
 from dvc_workshop.lab.model.progress import now, versions
-from dvc_workshop.lab.model.records import claim, load_room, rooms_held, when
+from dvc_workshop.lab.model.records import ROOM_RECORD, claim, load_room, rooms_held, when
 from dvc_workshop.lab.model.runner import Runner
-from dvc_workshop.lab.model.storage import check_name
+from dvc_workshop.lab.model.storage import bucket_name, check_name, client
 from dvc_workshop.lab.steps.registry import number_of
 
 
@@ -62,6 +64,29 @@ def write_room_file(lab: Path, room: dict) -> None:
         f"cache: {room['cache']}\nraw: {room['raw']}\n"
         + (f"steps: {room['steps']}  # the room's lab ends at this step\n" if room.get("steps") else "")
     )
+
+
+def follow_room_length(lab: Lab) -> str | None:
+    """The lab's length as its room has it now (the facilitator's `room create --steps`, changed
+    after the lab joined): the room file rewritten and committed, and the line that says so; None
+    where nothing changed or the room cannot be read (a failed read changes nothing)."""
+    if lab.is_teammate or not (lab.root / ROOM_FILE).is_file() or GitState(lab).operation():
+        return None  # (a rebase or merge under way: no commit in its middle; a later check follows)
+    try:
+        room = lab.room
+        held = client().bucket(bucket_name(room["cache"])).blob(ROOM_RECORD)
+        steps = json.loads(held.download_as_text(retry=None, timeout=3)).get("steps")
+    except Exception:  # offline, no room, a record cut short: the check goes on with what the lab knows
+        return None
+    steps = steps if isinstance(steps, int) and steps >= 1 else None
+    if steps == lab.room_steps:
+        return None
+    write_room_file(lab.root, {**room, "steps": steps})
+    lab.__dict__.pop("room_steps", None)  # read again
+    ends = f"ends at step {steps}" if steps else "has every step"
+    lab.run_or_fail("git", "add", ROOM_FILE)
+    lab.run_or_fail("git", "commit", "-q", "-m", f"Room {room['cache']}: the lab {ends}", "--", ROOM_FILE)
+    return f"(The room's lab now {ends}, as the facilitator set it: {ROOM_FILE} follows, committed.)"
 
 
 def join_room(lab: Lab, cache_url: str, name: str, rejoin: bool) -> list[str]:

@@ -30,6 +30,7 @@ from dvc_workshop.lab.model.layout import (
     RAW_URL,
     REFERENCE,
 )
+from dvc_workshop.lab.model.records import rooms_held
 
 LOOPBACK = "127.0.0.1"
 STOP_SIGNALS = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
@@ -99,8 +100,10 @@ def main(
             print(f"Anyone who reaches {host} can read and write these buckets, with no account: serve "
                   "them on the venue's own network only, never on a public one.")  # fmt: skip
             use_line = f"pipenv run workshop room use {emulator.url}"
-            for line in handout_lines(CACHE_URL, logins=False, use_line=use_line):
-                print(line)
+            held = [room for room in rooms_held() if room != CACHE_URL] or [CACHE_URL]  # a restart: the
+            for room in held:  # facilitator's room(s) it holds, not the default one it makes
+                for line in handout_lines(room, logins=False, use_line=use_line):
+                    print(line)
         print("Leave this terminal open; Ctrl+C stops the emulator and takes those settings back.")
         emulator.process.wait()
     except KeyboardInterrupt:

@@ -1,7 +1,7 @@
 """An attendee's side of a room: joining it under a name that is theirs alone, and pointing the
 workshop's folder at a room a venue's emulator serves (`workshop room use`).
 
-A name belongs to one lab: the lab's identity (this laptop and the lab's folder, hashed, so the
+A name belongs to one lab: the lab's identity (a key of its own and its folder, hashed, so the
 record holds no local path) goes with each record, and a check from another lab leaves the
 name's record alone. The same person on a new laptop takes the name back with --rejoin.
 """
@@ -12,12 +12,13 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import socket
 from pathlib import Path
 
 from dvc_workshop.data.errors import WorkshopError
 from dvc_workshop.lab.model.git_state import GitState
-from dvc_workshop.lab.model.lab import NAME_KEY, Lab, name_from
+from dvc_workshop.lab.model.lab import LAB_KEY, NAME_KEY, Lab, name_from
 from dvc_workshop.lab.model.layout import CACHE_URL, REFERENCE, ROOM_FILE
 from dvc_workshop.lab.model.progress import now, versions
 from dvc_workshop.lab.model.records import ROOM_RECORD, claim, load_room, rooms_held, when
@@ -27,13 +28,32 @@ from dvc_workshop.lab.steps.registry import number_of
 
 
 def lab_identity(root: Path) -> str:
-    """Which lab a record comes from: this laptop and the lab's folder (a copy elsewhere is another)."""
-    return hashlib.sha256(f"{socket.gethostname()}\0{root.resolve()}".encode()).hexdigest()[:16]
+    """Which lab a record comes from: a key made the first time it is asked for (kept in the lab's
+    git config, which no commit carries) with the lab's folder (a copy elsewhere is another lab),
+    hashed, so the record holds no local path. Not the laptop's name: a Mac's changes with the
+    network it joins, and the lab would lose its own name to itself."""
+    lab = Runner(root)
+    key = lab.git_output("config", "--local", LAB_KEY)
+    if not key:
+        key = secrets.token_hex(16)
+        lab.completed("git", "config", "--local", LAB_KEY, key)
+    return hashlib.sha256(f"{key}\0{root.resolve()}".encode()).hexdigest()[:16]
 
 
 def laptop_identity() -> str:
-    """Which laptop a doctor's result or a lab comes from: its name and its user's home."""
-    return hashlib.sha256(f"{socket.gethostname()}\0{Path.home()}".encode()).hexdigest()[:16]
+    """Which laptop a doctor's result comes from: a key made the first time it is asked for, kept in
+    the user's settings (~/.config/dvc-workshop), hashed; where it cannot be kept, the laptop's
+    name and home."""
+    where = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "dvc-workshop/laptop-key"
+    try:
+        key = where.read_text().strip() if where.is_file() else ""
+        if not key:
+            key = secrets.token_hex(16)
+            where.parent.mkdir(parents=True, exist_ok=True)
+            where.write_text(f"{key}\n")
+    except OSError:
+        key = f"{socket.gethostname()}\0{Path.home()}"
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def first_record(name: str, root: Path) -> dict:

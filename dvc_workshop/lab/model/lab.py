@@ -30,6 +30,7 @@ from dvc_workshop.lab.model.runner import Runner
 from dvc_workshop.lab.model.storage import NAME, folded
 
 LAB_MARK = "workshop.reference"  # git config of a lab that `workshop start` made (never of a clone)
+LAB_KEY = "workshop.key"  # git config: the lab's own key, with its folder its identity in a room
 NAME_KEY = "workshop.name"  # git config: the attendee's name, their folder in the cache bucket
 
 

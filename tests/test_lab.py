@@ -107,6 +107,15 @@ def test_start_without_a_git_identity_says_so_and_leaves_nothing(tmp_path: Path)
     assert sorted(tmp_path.iterdir()) == [home] and list(home.iterdir()) == []
 
 
+def test_start_with_a_name_that_folds_to_nothing_asks_for_one(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".gitconfig").write_text("[user]\n\tname = 李雷\n\temail = 李@example.com\n")
+    result = start(tmp_path / "my-lab", HOME=str(home))
+    assert result.returncode == 2 and "no letter a-z to make your folder's name of" in result.stderr
+    assert "--name" in result.stderr.splitlines()[-1] and not (tmp_path / "my-lab").exists()
+
+
 def test_check_and_solution_of_the_first_steps(
     tmp_path: Path, identity: dict[str, str], request: pytest.FixtureRequest
 ) -> None:

@@ -35,3 +35,9 @@ def test_a_name_with_accents_is_refused_with_the_one_to_type(given: str, typed: 
 def test_a_name_in_capitals_is_still_told_it_is_case_sensitive() -> None:
     with pytest.raises(WorkshopError, match="--name ada .folders are case-sensitive"):
         check_name("Ada")
+
+
+def test_a_git_name_with_nothing_to_fold_takes_the_email_or_none() -> None:
+    """李雷 has no letter a-z: the email's first part names the folder; with neither, start asks."""
+    assert name_from("李雷", "lei.li@example.com") == "leili"
+    assert name_from("李雷", "李@example.com") is None

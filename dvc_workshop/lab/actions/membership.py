@@ -148,8 +148,10 @@ def use_endpoint(endpoint: str | None, off: bool, room: str | None = None) -> li
     os.environ.update(environment(endpoint))
     room = venue_room(endpoint, room)
     configure_project(REFERENCE, environment(endpoint))
-    user = Runner(REFERENCE).git_output("config", "user.name")
-    name = name_from(user) if user else "YOUR-NAME"
+    git = Runner(REFERENCE)
+    name = name_from(git.git_output("config", "user.name"), git.git_output("config", "user.email")) or (
+        "YOUR-NAME (a-z, 0-9, - or _)"
+    )
     return [
         f"{REFERENCE.name} now uses the room at {endpoint} ({room}): every pipenv run and",
         "pipenv shell opened from now, here and in the labs made from here (an open shell: exit, reopen).",

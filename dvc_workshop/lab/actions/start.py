@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,7 @@ from dvc_workshop.lab.actions.membership import claim_name, write_room_file
 from dvc_workshop.lab.model.lab import LAB_MARK, NAME_KEY
 from dvc_workshop.lab.model.layout import (
     CACHE_URL,
+    EXAMPLE_NAME,
     RAW_PREFIX,
     RAW_URL,
     REFERENCE,
@@ -170,7 +172,16 @@ def start(folder: Path, room_url: str | None, name: str | None, rejoin: bool = F
 
     if room_url and not name:
         raise WorkshopError("--room needs --name: your folder in the room's bucket, e.g. --name ada")
-    chosen = check_name(name) if name else name_from(Runner(REFERENCE).git_output("config", "user.name"))
+    git = Runner(REFERENCE)
+    chosen = check_name(name) if name else name_from(git.git_output("config", "user.name"), git.git_output(
+        "config", "user.email"))  # fmt: skip
+    user = git.git_output("config", "user.name")
+    if chosen is None and user:  # (no user.name at all: the lab's making says what to set first)
+        raise WorkshopError(
+            f"git's user name {user!r} and email have no letter a-z to make your folder's name of: choose "
+            f"one, 1-40 letters a-z, digits, - or _: workshop start {shlex.quote(str(folder))} --name ..."
+        )
+    chosen = chosen or EXAMPLE_NAME
     lab_paths(folder)
     # The room read and the name claimed before anything is made (the folder's path is the lab's).
     room, rejoined = claim_name(room_url, chosen, folder.resolve(), rejoin) if room_url else (None, [])

@@ -193,8 +193,10 @@ class Lab(Runner):
         except Problem:
             default, remotes = None, {}
         folder = remotes.get(default or "", "").removeprefix(f"{self.buckets[0]}/").split("/")[0]
-        return (
-            folder if folder and NAME.fullmatch(folder) else name_from(self.git_output("config", "user.name"))
+        if folder and NAME.fullmatch(folder):
+            return folder
+        return name_from(self.git_output("config", "user.name"), self.git_output("config", "user.email")) or (
+            EXAMPLE_NAME
         )
 
     @cached_property
@@ -236,10 +238,14 @@ def start_commit(lab: Lab) -> str:
     return first[-1]
 
 
-def name_from(user_name: str) -> str:
-    """A folder name from git's user name: "Ada Lovelace" -> "ada", "Zoë Müller" -> "zoe"."""
-    first = re.sub(r"[^a-z0-9_-]", "", folded((user_name.split() or [""])[0]))[:40]
-    return first if first and NAME.fullmatch(first) else EXAMPLE_NAME
+def name_from(user_name: str, email: str = "") -> str | None:
+    """A folder name from git's user name ("Ada Lovelace" -> "ada", "Zoë Müller" -> "zoe"), or,
+    where it has no letter a-z to fold to (李雷), from the email's first part; None from neither."""
+    for source in ((user_name.split() or [""])[0], email.split("@")[0]):
+        first = re.sub(r"[^a-z0-9_-]", "", folded(source))[:40]
+        if first and NAME.fullmatch(first):
+            return first
+    return None
 
 
 def dvc_files_in(root: Path) -> list[Path]:

@@ -389,7 +389,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 # the test ids, which pytest 9 no longer lets a plugin rewrite, so the groups are given here, by
 # module: the controller that hands out the work sees test ids only.
 LAB_GROUP, DEFAULT_PORT_GROUP = "finn-lab", "port-4443"
-DEFAULT_PORT_MODULES = ("test_readme.py", "test_doctor.py")
+DEFAULT_PORT_MODULES = ("test_readme.py", "test_doctor.py", "test_room_day.py")  # the doctor binds 4443
 MOST_WORKERS = 4  # each holds TensorFlow (about 1 GB); beyond four, finn's lab alone is the longest
 TAKES_THE_LAB = re.compile(r"def test_\w+\([^)]*\blab_(at|play)\b")  # a test of finn's lab: its fixture
 SLOW_MODULE = re.compile(r"^pytestmark = pytest\.mark\.slow", re.M)

@@ -161,7 +161,8 @@ def show(
             except WorkshopError as error:
                 if not watch or last is None:
                     raise
-                stale = f"{error} (trying again every {every} s)"
+                age = int((datetime.now(timezone.utc) - last[3]).total_seconds())
+                stale = f"last read {age // 60} min {age % 60} s ago; {error} (trying again every {every} s)"
             room, attendees, doctor, read_at = last
             if as_json:
                 print(room_view.as_json(attendees))
@@ -176,7 +177,7 @@ def show(
                 print(f"{html}: {said} ({time.strftime('%H:%M:%S')})", flush=True)
             else:
                 text = room_view.table(cache, attendees, doctor, room, read_at)
-                note = f"NOT UPDATED since {read_at.astimezone():%H:%M:%S}: {stale}\n" if stale else ""
+                note = f"NOT UPDATED since {read_at.astimezone():%H:%M:%S} ({stale})\n" if stale else ""
                 print(("\033[2J\033[H" if watch else "") + note + text, flush=True)
             if not watch:
                 return

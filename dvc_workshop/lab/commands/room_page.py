@@ -160,7 +160,7 @@ def page(cache_url: str, attendees: list[dict], doctor: list[dict] = (), room: d
     reload = f'<meta http-equiv="refresh" content="{refresh}">' if refresh else ""
     when = f"refreshes every {refresh} s" if refresh else "a snapshot: --watch refreshes it"
     if stale:
-        when = f'<b class="stale">NOT UPDATED since then: {html.escape(stale)}</b>'
+        when = f'<b class="stale">NOT UPDATED since then, {html.escape(stale)}</b>'
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">{reload}
 <title>{title}</title><style>{STYLE.replace("COLS", str(cols)).replace("ROWS", str(rows))}</style></head>

@@ -73,7 +73,8 @@ class Venue:
         command = [sys.executable, "-m", "dvc_workshop.emulator", "--host", VENUE, "--port", str(self.port),
                    "--data-dir", str(self.data)]  # fmt: skip
         output = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT, "text": True}
-        self.server = subprocess.Popen(command, cwd=self.facilitator.clone, env=self.facilitator.env, **output)
+        facilitator = self.facilitator
+        self.server = subprocess.Popen(command, cwd=facilitator.clone, env=facilitator.env, **output)
         said = []
         for line in self.server.stdout:
             said.append(line)
@@ -157,8 +158,8 @@ def play_day(root: Path, outage_s: float, whole: bool) -> None:
         # The page, and then the venue's emulator stopped: nothing is erased, the page says it is stale.
         page = root / "room.html"
         show = [*TOOL, "room", "show", CACHE, "--html", str(page), "--watch", "--every", "2"]
-        watching = subprocess.Popen(show, cwd=facilitator.clone, env=facilitator.env, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.STDOUT)  # fmt: skip
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.STDOUT}
+        watching = subprocess.Popen(show, cwd=facilitator.clone, env=facilitator.env, **quiet)
         try:
             wait_for(lambda: page.exists() and "3 attendees" in page.read_text(), 60, "the page")
             assert all(f'data-name="{name}"' in page.read_text() for name in people), page.read_text()

@@ -27,17 +27,21 @@ from dvc_workshop.lab.model.storage import bucket_name, check_name, client
 from dvc_workshop.lab.steps.registry import number_of
 
 
-def lab_identity(root: Path) -> str:
-    """Which lab a record comes from: a key made the first time it is asked for (kept in the lab's
-    git config, which no commit carries) with the lab's folder (a copy elsewhere is another lab),
-    hashed, so the record holds no local path. Not the laptop's name: a Mac's changes with the
-    network it joins, and the lab would lose its own name to itself."""
+def lab_identity(root: Path, key: str | None = None) -> str:
+    """Which lab a record comes from: its key (`lab_key`; a lab not made yet is given the one it
+    will keep) with the lab's folder (a copy elsewhere is another lab), hashed, so the record
+    holds no local path. Not the laptop's name: a Mac's changes with the network it joins, and
+    the lab would lose its own name to itself."""
+    return hashlib.sha256(f"{key or lab_key(root)}\0{root.resolve()}".encode()).hexdigest()[:16]
+
+
+def lab_key(root: Path, key: str | None = None) -> str:
+    """The lab's own key, kept in its git config (which no commit carries): `key` where given (the
+    one its start claimed the name with), else the one it has, else a new one."""
     lab = Runner(root)
-    key = lab.git_output("config", "--local", LAB_KEY)
-    if not key:
-        key = secrets.token_hex(16)
-        lab.completed("git", "config", "--local", LAB_KEY, key)
-    return hashlib.sha256(f"{key}\0{root.resolve()}".encode()).hexdigest()[:16]
+    key = key or lab.git_output("config", "--local", LAB_KEY) or secrets.token_hex(16)
+    lab.completed("git", "config", "--local", LAB_KEY, key)
+    return key
 
 
 def laptop_identity() -> str:
@@ -56,18 +60,20 @@ def laptop_identity() -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-def first_record(name: str, root: Path) -> dict:
+def first_record(name: str, root: Path, key: str | None = None) -> dict:
     """The record that holds a name from the moment a lab joins, before its first check."""
-    return {"name": name, "lab": lab_identity(root), "laptop": laptop_identity(), "steps_done": [],
+    return {"name": name, "lab": lab_identity(root, key), "laptop": laptop_identity(), "steps_done": [],
             "step": 1, "repeats": 0, "problem": None, "since": now(), "updated": now(),
             "versions": versions()}  # fmt: skip
 
 
-def claim_name(cache_url: str, name: str, root: Path, rejoin: bool) -> tuple[dict, list[str]]:
+def claim_name(
+    cache_url: str, name: str, root: Path, rejoin: bool, key: str | None = None
+) -> tuple[dict, list[str]]:
     """The room's record, after the name is this lab's in it (refused if another lab holds it),
-    and a line saying what a --rejoin left behind."""
+    and a line saying what a --rejoin left behind. `key`: a lab not made yet, the key it will keep."""
     room = load_room(cache_url)
-    replaced = claim(cache_url, first_record(check_name(name), root), rejoin)
+    replaced = claim(cache_url, first_record(check_name(name), root, key), rejoin)
     if not replaced:
         return room, []
     done = len(replaced.get("steps_done") or [])

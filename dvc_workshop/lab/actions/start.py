@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import os
+import secrets
 import shlex
 import shutil
 import subprocess
@@ -25,7 +26,7 @@ import textwrap
 from pathlib import Path
 
 from dvc_workshop.data.errors import WorkshopError
-from dvc_workshop.lab.actions.membership import claim_name, write_room_file
+from dvc_workshop.lab.actions.membership import claim_name, lab_key, write_room_file
 from dvc_workshop.lab.model.lab import LAB_MARK, NAME_KEY
 from dvc_workshop.lab.model.layout import (
     CACHE_URL,
@@ -184,8 +185,10 @@ def start(folder: Path, room_url: str | None, name: str | None, rejoin: bool = F
     chosen = chosen or EXAMPLE_NAME
     lab_paths(folder)
     # The room read and the name claimed before anything is made (the folder's path is the lab's).
-    room, rejoined = claim_name(room_url, chosen, folder.resolve(), rejoin) if room_url else (None, [])
+    key = secrets.token_hex(16)  # the lab's own (membership.lab_key), before the lab exists
+    room, rejoined = claim_name(room_url, chosen, folder.resolve(), rejoin, key) if room_url else (None, [])
     origin = start_lab(folder, chosen, room)
+    lab_key(folder, key)
     lines = list(rejoined)
     if Runner(REFERENCE).git_output("status", "--porcelain", "--untracked-files=no"):
         lines.append(

@@ -167,7 +167,7 @@ def play_day(root: Path, outage_s: float, whole: bool) -> None:
             venue.stop()
             down = time.monotonic()
             during = people["jean-luc"].in_lab("check")
-            assert f"the emulator at {venue.url} does not answer" in during, during
+            assert f"Step 1: the room's emulator at {venue.url} does not answer" in during, during
             assert "it records nothing, in the lab or the room" in during, during
             assert (people["jean-luc"].lab / ".git/workshop-progress.json").read_bytes() == progress
             wait_for(lambda: "NOT UPDATED since then, last read" in page.read_text(), 60, "the stale page")

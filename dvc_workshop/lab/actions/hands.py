@@ -34,6 +34,9 @@ def raise_hand(lab: Lab, words: str | None) -> list[str]:
     hand = {"name": name, "step": step, "problem": anonymous(progress.problem, lab.root),
             "words": words, "raised": datetime.now(timezone.utc).isoformat()}  # fmt: skip
     hands = room_notes.raise_hand(room, hand)
+    if not any(h.get("name") == name and h.get("raised") != hand["raised"] for h in hands):  # a new hand
+        raised = {"step": step, "at": hand["raised"]}
+        update(lab.attendee_lab.root, lambda known: known.hands_raised.append(raised))
     place = next((n for n, h in enumerate(hands, 1) if h.get("name") == name), len(hands))
     waiting = "no one before you" if place == 1 else f"{place - 1} before you"
     return [

@@ -15,6 +15,7 @@ from dvc_workshop.cli import WorkshopApp
 from dvc_workshop.data.atomic_files import atomic_output
 from dvc_workshop.data.errors import WorkshopError
 from dvc_workshop.lab.commands.room_notes import Bucket, help_app, say
+from dvc_workshop.lab.commands.room_report import report
 
 room_app = WorkshopApp(
     error_status=2, no_args_is_help=True, help="A room: the facilitator's buckets and view."
@@ -129,6 +130,7 @@ def use(
 
 room_app.add_typer(help_app, name="help")
 room_app.command()(say)
+room_app.command()(report)
 
 
 @room_app.command()

@@ -20,6 +20,7 @@ from typing import TypeVar
 from dvc_workshop.lab.model.layout import PROGRESS_FILE
 
 T = TypeVar("T")
+PROBLEMS_KEPT = 200  # the problem log's last entries: a day's worth, a record the room reads quickly
 
 
 def now() -> str:
@@ -38,6 +39,13 @@ class Progress:
     done: list[int] = field(default_factory=list)  # the steps done at the last check that could read
     checked_at: str | None = None  # when that check ran
     word_seen: str | None = None  # when the facilitator said the word this lab printed last (room say)
+    # The day's history, for the room's report after it (room report): when the first check ran,
+    # when a check first found each step done, each problem with when it began and ended, the
+    # hands raised (the step each was raised on).
+    first_check: str | None = None
+    reached: dict[str, str] = field(default_factory=dict)  # "STEP" -> when first found done
+    problems_log: list[dict] = field(default_factory=list)  # {step, problem, since, until, checks}
+    hands_raised: list[dict] = field(default_factory=list)  # {step, at}
 
     @classmethod
     def load(cls, root: Path) -> Progress:
@@ -68,13 +76,31 @@ class Progress:
         return shown
 
     def checked(self, done: list[int], step: int | None, problem: str | None, hint: str | None) -> None:
-        """Where a check stopped: the time on a step starts when a check first stops there."""
+        """Where a check stopped: the time on a step starts when a check first stops there; the
+        day's history grows (a step first found done, a problem begun or ended)."""
         self.done, self.checked_at = done, now()
+        self.first_check = self.first_check or self.checked_at
+        for number in done:
+            self.reached.setdefault(str(number), self.checked_at)
+        self.log_problem(step, problem)
         same = self.step == step and self.problem == problem and problem is not None
         self.repeats = self.repeats + 1 if same else int(problem is not None)
         if self.step != step or self.since is None:
             self.step, self.since = step, now()
         self.problem, self.hint = problem, hint
+
+    def log_problem(self, step: int | None, problem: str | None) -> None:
+        """The problem log: the same problem counts one more check; another closes the last."""
+        last = self.problems_log[-1] if self.problems_log else None
+        if last and last["until"] is None and (last["step"], last["problem"]) == (step, problem):
+            last["checks"] += 1
+            return
+        if last and last["until"] is None:
+            last["until"] = self.checked_at
+        if problem is not None:
+            began = {"step": step, "problem": problem, "since": self.checked_at, "until": None, "checks": 1}
+            self.problems_log.append(began)
+            del self.problems_log[:-PROBLEMS_KEPT]
 
 
 def update(root: Path, change: Callable[[Progress], T]) -> tuple[Progress, T]:
@@ -92,6 +118,7 @@ def hints_key(step: int, problem: str | None) -> str:
 
 def room_record(name: str, progress: Progress, steps_done: list[int], root: Path) -> dict:
     """The attendee's record for the room: no file contents, no local paths."""
+    log = progress.problems_log
     return {
         "name": name,
         "steps_done": steps_done,
@@ -99,6 +126,10 @@ def room_record(name: str, progress: Progress, steps_done: list[int], root: Path
         "problem": anonymous(progress.problem, root),
         "since": progress.since,
         "repeats": progress.repeats,
+        "first_check": progress.first_check,
+        "reached": progress.reached,
+        "problems_log": [{**entry, "problem": anonymous(entry["problem"], root)} for entry in log],
+        "hands_raised": progress.hands_raised,
         "updated": now(),
         "versions": versions(),
     }

@@ -13,8 +13,10 @@ waits out 20 s of outage and has every laptop run the doctor.
 
 from __future__ import annotations
 
+import csv
 import json
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -31,6 +33,7 @@ pytestmark = pytest.mark.slow
 VENUE = "127.0.0.2"  # the facilitator's laptop on the venue's network
 RAW, CACHE = "gs://zurich-dvc-raw", "gs://zurich-dvc-cache"
 TOOL = [sys.executable, "-m", "dvc_workshop.lab"]  # run in a clone: that clone's tool and settings
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
 def sh(args: list[str], cwd: Path, env: dict[str, str], ok: tuple[int, ...] = (0,)) -> str:
@@ -139,6 +142,8 @@ def play_day(root: Path, outage_s: float, whole: bool) -> None:
             assert "Step 1: Pipfile lacks 2 dev packages of its lock" in stuck, stuck
         for name in ("zoe", "li"):
             people[name].in_lab("check")
+        raised = people["zoe"].in_lab("help", "the download stage: which source?", ok=(0,))
+        assert f"Your hand is up in room {CACHE}, as zoe (no one before you)" in raised, raised
         before = records(facilitator)
         assert before["zoe"]["steps_done"] == [1, 2] and before["li"]["steps_done"] == [1], before
         assert before["jean-luc"]["step"] == 1 and before["jean-luc"]["repeats"] == 3, before["jean-luc"]
@@ -211,6 +216,25 @@ def play_day(root: Path, outage_s: float, whole: bool) -> None:
         final = records(facilitator)
         assert final["li"]["steps_done"] == [] and final["zoe"]["steps_done"] == [1, 2], final
         assert final["jean-luc"]["repeats"] == 4, final
+
+        # After the day: the report, from the records (the lab's history they carry), and its CSV.
+        report = root / "report.html"
+        said = facilitator.workshop("room", "report", CACHE, "--html", str(report))
+        assert f"{report}: the day's report of room {CACHE} (3 attendees)" in said, said
+        rows = list(csv.DictReader((root / "report.csv").open()))
+        reached = {(r["step"], r["attendee"]) for r in rows if r["figure"] == "reached"}
+        assert {("1", "zoe"), ("2", "zoe"), ("1", "jean-luc")} - reached == set(), (
+            reached
+        )  # jean-luc: step 1, later
+        assert {(r["step"], r["value"]) for r in rows if r["figure"] == "hands raised"} == {("3", "1")}, rows
+        stuck = [
+            r for r in rows if r["figure"] == "problem attendees" and r["problem"].startswith("Pipfile lacks")
+        ]
+        assert stuck and stuck[0]["step"] == "1", rows
+        if CHROMIUM:  # the page as a 1400x900 screen shows it: four pictures, nothing wider than the window
+            dom = sh([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1400,900",
+                      "--dump-dom", report.as_uri()], root, facilitator.env)  # fmt: skip
+            assert 'data-wide="0"' in dom and dom.count("data:image/png;base64,") == 4, dom[:2000]
     finally:
         venue.stop()
 

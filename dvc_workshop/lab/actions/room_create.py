@@ -139,7 +139,11 @@ def create_room(raw_url: str, cache_url: str, mnist: Path | None = None, project
     if expect:
         on_line(f"names expected: {len(record['expected'])} ({added} added)")
     if steps and steps != old.get("steps"):
-        was = f" (was {old['steps']}; each lab in the room follows at its next check)"
-        on_line(f"the lab ends at step {steps}{was if 'steps' in old else ''}")
+        was = (
+            f" (was {old.get('steps')}; each lab in the room follows at its next check)"
+            if old.get("steps")
+            else ""
+        )
+        on_line(f"the lab ends at step {steps}{was}")
     on_line(f"gs://{cache}/{ROOM_RECORD}: {'written' if record != old else 'unchanged'}")
     return record

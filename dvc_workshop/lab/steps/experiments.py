@@ -16,6 +16,7 @@ from dvc_workshop.lab.model.problem import Problem
 from dvc_workshop.lab.steps.teammate import STEP as TEAMMATE
 
 BUSY = ("Queued", "Running")  # dvc queue status: not done yet
+QUEUE_FOLDER = ".dvc/tmp/exps/celery"  # where DVC keeps its queue, from the first `dvc exp run --queue` on
 FIRST = "dvc exp run -n dropout-04 -S train.dropout=0.4"  # the README's experiment in the workspace
 GRID = "dvc exp run --queue -S 'train.learning_rate=0.002,0.003,0.01' && dvc exp run --run-all -j 1"
 
@@ -43,9 +44,12 @@ def check(lab: Lab) -> None:
     here, pushed = experiments(lab), experiments(lab, "origin")
     readme_first = FIRST.split()[4]  # dropout-04: the README's, where the attendee has it
     here, pushed = (sorted(names, key=lambda name: name != readme_first) for names in (here, pushed))
-    running = [
-        entry["name"] or entry["rev"][:7] for entry in lab.dvc_state.queue() if entry["status"] in BUSY
-    ]
+    queued = (lab.root / QUEUE_FOLDER).is_dir()  # DVC's queue answers in a third of a second: once used
+    running = (
+        [entry["name"] or entry["rev"][:7] for entry in lab.dvc_state.queue() if entry["status"] in BUSY]
+        if queued
+        else []
+    )
     if running:
         raise Problem(
             f"experiments are still queued or running: {', '.join(running)}",

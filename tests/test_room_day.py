@@ -225,9 +225,8 @@ def play_day(root: Path, outage_s: float, whole: bool) -> None:
         reached = {(r["step"], r["attendee"]) for r in rows if r["figure"] == "reached"}
         assert reached == {("1", "zoe"), ("2", "zoe")}, reached  # li's record is her new lab's (--rejoin)
         assert {(r["step"], r["value"]) for r in rows if r["figure"] == "hands raised"} == {("3", "1")}, rows
-        pipfile = [
-            r for r in rows if r["figure"] == "problem attendees" and r["problem"].startswith("Pipfile")
-        ]
+        problems = [r for r in rows if r["figure"] == "problem attendees"]
+        pipfile = [r for r in problems if r["problem"].startswith("Pipfile")]
         assert [(r["step"], r["value"]) for r in pipfile] == [("1", "1")], rows  # jean-luc's
         if CHROMIUM:  # the page as a 1400x900 screen shows it: four pictures, nothing wider than the window
             dom = sh([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1400,900",

@@ -297,3 +297,24 @@ def test_a_mistake_is_named_and_its_hint_reaches_the_step(lab_at, case: str) -> 
         assert ran.returncode == 0, f"{hint}\n{ran.stdout[-2000:]}{ran.stderr[-2000:]}"
         print(f"    $ {hint[:150]}")
         done, output = check(lab, env, mistake.step)
+
+
+def test_solution_of_a_step_under_later_ones_keeps_them(lab_at) -> None:
+    """A step undone under later ones (step 6's tag deleted at step 8): its README answer would take
+    the later steps back (another change of epochs, run and committed), so `solution 6` runs the
+    check's hints from where the lab is instead, and steps 7 and 8 stay done."""
+    lab, env = lab_at(8)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=lab, capture_output=True, text=True).stdout
+    made = shell("git tag -d baseline", lab, env)
+    assert made.returncode == 0, made.stderr
+    done, output = check(lab, env, 8)
+    assert not done and "Step 6: no tag baseline: the version before your change of parameters" in output, (
+        output
+    )
+    solved = subprocess.run([*WORKSHOP, "solution", "6"], cwd=lab, env=env, capture_output=True, text=True)
+    assert solved.returncode == 0, solved.stdout[-2000:] + solved.stderr[-2000:]
+    assert "(Lab steps 7 to 8 are done on top of step 6's work" in solved.stdout, solved.stdout
+    assert "$ git tag baseline " in solved.stdout, solved.stdout
+    assert check(lab, env, 8)[0]
+    after = subprocess.run(["git", "rev-parse", "HEAD"], cwd=lab, capture_output=True, text=True).stdout
+    assert after == head  # no commit of the README's answer on top of steps 7 and 8

@@ -105,6 +105,7 @@ def follow_hints(lab: Lab, step: int, bash: str, on_line: Callable[[str], None])
     back, stops it with the problem said."""
     seen: set[str] = set()
     while True:
+        lab = Lab(lab.root)  # read afresh: the last hint changed the lab
         try:
             STEPS[step - 1].check(lab)
             return

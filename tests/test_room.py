@@ -36,21 +36,12 @@ from dvc_workshop.lab.steps.registry import STEPS
 
 from .clones import copy_repo
 from .conftest import SHARED_MNIST, WORKSHOP, digests, free_port, pipenv_env
+from .venue import CHROMIUM, VENUE, sh, venue_emulator
 
 pytestmark = pytest.mark.slow
 
 RAW, CACHE = "gs://acme-mnist-raw", "gs://acme-dvc-cache"
-VENUE = "127.0.0.2"  # stands for the facilitator's address on the venue's network
 LAB = WORKSHOP
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-
-
-def sh(args: list[str], cwd: Path, env: dict[str, str], ok: tuple[int, ...] = (0,)) -> str:
-    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
-    output = result.stdout + result.stderr
-    assert result.returncode in ok, f"{' '.join(args)} exited {result.returncode} in {cwd}:\n{output}"
-    assert "Traceback" not in output, output
-    return output
 
 
 def attendee_home(root: Path, name: str) -> dict[str, str]:
@@ -70,17 +61,7 @@ def room(tmp_path_factory: pytest.TempPathFactory):
     reference = copy_repo(root / "dvc-workshop")
     env = attendee_home(root, "eve")
     port = free_port()
-    command = [sys.executable, "-m", "dvc_workshop.emulator", "--host", VENUE, "--port", str(port),
-               "--data-dir", str(root / "buckets")]  # fmt: skip
-    output = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT, "text": True}
-    server = subprocess.Popen(command, cwd=reference, env=env, **output)
-    said = []
-    for line in server.stdout:
-        said.append(line)
-        if line.startswith("Leave this terminal open") or server.poll() is not None:
-            break
-    printed = "".join(said)
-    assert f"GCS emulator on http://{VENUE}:{port}" in printed, printed
+    server, printed = venue_emulator(reference, env, port, root / "buckets")
     try:
         yield root, reference, {**env, **written_settings(reference)}, printed, f"http://{VENUE}:{port}"
     finally:
@@ -353,18 +334,9 @@ def test_a_second_attendee_with_a_clone_of_her_own(room) -> None:
     # The emulator started again over the same data (a restart): its send text is for the rooms the
     # facilitator made there, not for the default room it makes as it starts.
     env.pop("STORAGE_EMULATOR_HOST")
-    command = [sys.executable, "-m", "dvc_workshop.emulator", "--host", VENUE, "--port", str(free_port()),
-               "--data-dir", str(root / "buckets")]  # fmt: skip
-    output = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT, "text": True}
-    server = subprocess.Popen(command, cwd=clone, env=env, **output)
-    said = []
-    for line in server.stdout:
-        said.append(line)
-        if line.startswith("Leave this terminal open") or server.poll() is not None:
-            break
+    server, printed = venue_emulator(clone, env, free_port(), root / "buckets")
     server.send_signal(signal.SIGINT)
     server.wait(timeout=30)
-    printed = "".join(said)
     assert f"--room {CACHE} --name NAME" in printed and f"--room {CACHE_URL} " not in printed, printed
 
 

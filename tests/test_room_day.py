@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import json
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -27,21 +26,12 @@ import pytest
 
 from .clones import copy_repo
 from .conftest import free_port, pipenv_env
+from .venue import CHROMIUM, VENUE, sh, venue_emulator
 
 pytestmark = pytest.mark.slow
 
-VENUE = "127.0.0.2"  # the facilitator's laptop on the venue's network
 RAW, CACHE = "gs://zurich-dvc-raw", "gs://zurich-dvc-cache"
 TOOL = [sys.executable, "-m", "dvc_workshop.lab"]  # run in a clone: that clone's tool and settings
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-
-
-def sh(args: list[str], cwd: Path, env: dict[str, str], ok: tuple[int, ...] = (0,)) -> str:
-    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
-    output = result.stdout + result.stderr
-    assert result.returncode in ok, f"{' '.join(args)} exited {result.returncode} in {cwd}:\n{output}"
-    assert "Traceback" not in output, output
-    return output
 
 
 class Laptop:
@@ -73,18 +63,9 @@ class Venue:
         self.server: subprocess.Popen[str] | None = None
 
     def start(self) -> str:
-        command = [sys.executable, "-m", "dvc_workshop.emulator", "--host", VENUE, "--port", str(self.port),
-                   "--data-dir", str(self.data)]  # fmt: skip
-        output = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT, "text": True}
-        facilitator = self.facilitator
-        self.server = subprocess.Popen(command, cwd=facilitator.clone, env=facilitator.env, **output)
-        said = []
-        for line in self.server.stdout:
-            said.append(line)
-            if line.startswith("Leave this terminal open") or self.server.poll() is not None:
-                break
-        printed = "".join(said)
-        assert f"GCS emulator on {self.url}" in printed, printed
+        self.server, printed = venue_emulator(
+            self.facilitator.clone, self.facilitator.env, self.port, self.data
+        )
         self.facilitator.env["STORAGE_EMULATOR_HOST"] = self.url  # what its .env gives pipenv run
         return printed
 

@@ -318,3 +318,16 @@ def test_solution_of_a_step_under_later_ones_keeps_them(lab_at) -> None:
     assert check(lab, env, 8)[0]
     after = subprocess.run(["git", "rev-parse", "HEAD"], cwd=lab, capture_output=True, text=True).stdout
     assert after == head  # no commit of the README's answer on top of steps 7 and 8
+
+
+def test_a_check_in_the_teammates_clone_answers_for_the_lab(lab_at) -> None:
+    """In the teammate's clone, `workshop check 4` (the README's, step 7) checks the clone's own
+    pipeline; a plain `workshop check` answers for the lab it is a clone of, its hint run from there."""
+    lab, env = lab_at(7)
+    clone = lab.with_name(f"{LAB}-teammate")
+    own = subprocess.run([*WORKSHOP, "check", "4"], cwd=clone, env=env, capture_output=True, text=True)
+    assert own.returncode == 0 and "teammate's clone" not in own.stdout, own.stdout + own.stderr
+    result = subprocess.run([*WORKSHOP, "check"], cwd=clone, env=env, capture_output=True, text=True)
+    said = result.stdout
+    assert f"({LAB}-teammate is a teammate's clone of {LAB}: this check answers for {LAB};" in said, said
+    assert "Step 8: " in said and f"\nHint: cd ../{LAB} && " in said, said

@@ -24,7 +24,7 @@ from dvc_workshop.lab.model.lab import LAB_MARK, Lab
 from dvc_workshop.lab.model.layout import EXAMPLE_LAB, EXERCISE_FILE
 from dvc_workshop.lab.model.problem import Problem, UnderWay, Unreadable
 from dvc_workshop.lab.model.progress import Progress, room_record, update
-from dvc_workshop.lab.steps.registry import STEPS, Step
+from dvc_workshop.lab.steps.registry import STEPS, Step, number_of
 
 MAKE_ONE = f"pipenv run workshop start ../{EXAMPLE_LAB}, in the workshop's folder, makes one"
 
@@ -52,6 +52,20 @@ def find_lab(folder: Path) -> Lab:
         if owner != top and (owner / ".git").is_dir() and Lab(owner).git_output("config", LAB_MARK):
             return Lab(owner)
     raise WorkshopError(f"{top} is not a lab (the workshop's own repository?): cd to your lab ({MAKE_ONE})")
+
+
+def answering_for(lab: Lab, through: int | None) -> tuple[Lab, str | None]:
+    """The lab a check answers for: in a teammate's clone, the clone itself for the pipeline's steps
+    (the README's `workshop check 4` there: has the clone what a teammate needs?), else the lab it
+    is a clone of, whose steps (a tag, experiments, dvc gc) are the attendee's work; the line
+    that says so."""
+    pipeline = number_of("train_evaluate")
+    owner = lab.attendee_lab
+    if not lab.is_teammate or owner is lab or (through is not None and through <= pipeline):
+        return lab, None
+    clone, mine = lab.root.name, owner.root.name
+    return owner, (f"({clone} is a teammate's clone of {mine}: this check answers for {mine}; "
+                   f"workshop check {pipeline} here checks the clone's own pipeline.)")  # fmt: skip
 
 
 def lab_steps(lab: Lab, through: int | None = None) -> list[Step]:
@@ -121,6 +135,9 @@ def check(lab: Lab, through: int | None, on_line: Callable[[str], None]) -> Verd
     nothing the check reads changed since the last one, its verdict is that one's (check_memo.py)."""
     from dvc_workshop.lab.actions.membership import follow_room_length
 
+    lab, which = answering_for(lab, through)
+    if which:
+        on_line(which)
     if said := follow_room_length(lab):  # the facilitator's room create --steps, since the lab joined
         on_line(said)
     steps = lab_steps(lab, through)

@@ -64,7 +64,7 @@ def test_a_check_where_nothing_changed_answers_from_the_last_and_any_change_read
         urllib.request.urlopen(urllib.request.Request(address, method="DELETE"))
     _, emptied = check(lab, env)
     assert NOTE not in emptied and "not in the remote" in emptied, emptied
-    run("dvc push -q", lab, env)
+    run("dvc push -q && dvc push -q --all-tags", lab, env)  # the workspace's, and the tag's (step 6 keeps it)
     assert verdict(check(lab, env)[1]) == verdict(first)
 
     _, pane = check(lab, {**env, "TMUX_PANE": "%9"})  # another terminal, the same settings

@@ -2,7 +2,9 @@
 
 Runs fake-gcs-server on 127.0.0.1, creates the raw and cache buckets, puts raw MNIST IDX files
 into the raw bucket and points the project at it, so `dvc push`, `dvc pull`, `dvc status -c` and
-`dvc repro` work with no Google account. Stopping it (Ctrl+C) takes those settings back out again.
+`dvc repro` work with no Google account. Stopping it (Ctrl+C) leaves those settings: what runs
+here then says the emulator does not answer, until it runs again, and nothing goes to Google's
+servers unasked (`pipenv run workshop room use --off` takes the settings out).
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ def main(
             "reach it at (hostname -I or ipconfig lists them), e.g. --host 192.168.1.20"
         )
     running = written_settings(repo).get("STORAGE_EMULATOR_HOST")
-    if running and not is_local(running):
+    if running and running != f"http://{host}:{port}" and not is_local(running):  # (itself: a restart)
         raise WorkshopError(
             f"this folder uses the room at {running} (workshop room use): stay on the venue's network, "
             "or stop using it: pipenv run workshop room use --off"
@@ -104,12 +106,14 @@ def main(
             for room in held:  # facilitator's room(s) it holds, not the default one it makes
                 for line in handout_lines(room, logins=False, use_line=use_line):
                     print(line)
-        print("Leave this terminal open; Ctrl+C stops the emulator and takes those settings back.")
+        print("Leave this terminal open; Ctrl+C stops the emulator (the settings stay until it runs again).")
         emulator.process.wait()
     except KeyboardInterrupt:
         pass
     finally:
-        configure_project(repo, None)
         emulator.stop()
         with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP)
-            print("Emulator stopped; DVC points at the real buckets again. Data kept in", data_dir)
+            print(f"Emulator stopped; data kept in {data_dir}. This folder and its labs still point at "
+                  f"{emulator.url}: DVC and the workshop's commands there say it does not answer until "
+                  "pipenv run emulator runs again (Google's buckets instead: pipenv run workshop room use "
+                  "--off).")  # fmt: skip

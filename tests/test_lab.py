@@ -207,7 +207,8 @@ def test_check_and_solution_of_the_first_steps(
     emulator.stop()  # it stops answering: step 1 says so at once, and nothing else is checked
     stopped = run([*lab_command, "check"], cwd=lab, check=False, **env).stdout
     assert f"Step 1: the emulator at {emulator.url} does not answer" in stopped
-    assert stopped.count("not checked") == len(STEPS) - 1
+    assert stopped.count("(at the last check)") == len(STEPS), stopped  # each step as the last check found it
+    assert re.search(r"^ 2  Your remote +done \(at the last check\)$", stopped, re.M), stopped
     # A failed read says nothing of the lab: the last known state said, the time on a step kept.
     assert f"found 2 of {len(STEPS)} done): it records nothing, in the lab or the room" in stopped, stopped
     assert (lab / ".git/workshop-progress.json").read_bytes() == progress

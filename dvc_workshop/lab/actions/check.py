@@ -89,17 +89,18 @@ def check_steps(
     if exercise.is_file() and not known_right(lab, exercise):
         lab.start_early(*exercise_command(exercise))  # a child process, beside DVC's answers
     verdict = Verdict([], None, None, health)
+    known = Progress.load(lab.root).done  # what the last check that could read found
     try:
         for step in lab_steps(lab, through):
             if verdict.step and verdict.step.number == 1:
-                state = "not checked"
+                state = last_state(step, known) if isinstance(verdict.problem, Unreadable) else "not checked"
             else:
                 try:
                     step.check(lab)
                     state = "done"
                     verdict.done.append(step.number)
                 except Problem as problem:
-                    state = "not done"
+                    state = last_state(step, known) if isinstance(problem, Unreadable) else "not done"
                     if verdict.step is None:
                         verdict.step, verdict.problem = step, problem
             if on_line:
@@ -113,6 +114,11 @@ def check_steps(
     return verdict
 
 
+def last_state(step: Step, known: list[int]) -> str:
+    """A step's line where this check could not read it (the emulator down): as the last found it."""
+    return f"{'done' if step.number in known else 'not done'} (at the last check)"
+
+
 def as_last_found(
     lab: Lab, steps: list[Step], health: Problem, on_line: Callable[[str], None] | None
 ) -> Verdict:
@@ -122,9 +128,8 @@ def as_last_found(
     known = Progress.load(lab.root)
     done = [step.number for step in steps if step.number in known.done]
     for step in steps:
-        state = "done" if step.number in done else "not done"
         if on_line:
-            on_line(f"{step.number:>2}  {step.title:<40} {state} (at the last check)")
+            on_line(f"{step.number:>2}  {step.title:<40} {last_state(step, done)}")
     first = next((s for s in steps if s.number not in done), steps[-1])
     return Verdict(done, next((s for s in steps if s.number == known.step), first), health, health)
 

@@ -33,7 +33,12 @@ def raise_hand(lab: Lab, words: str | None) -> list[str]:
     # raised to the microsecond: two hands raised in the same second keep their order in the queue
     hand = {"name": name, "step": step, "problem": anonymous(progress.problem, lab.root),
             "words": words, "raised": datetime.now(timezone.utc).isoformat()}  # fmt: skip
-    hands = room_notes.raise_hand(room, hand)
+    try:
+        hands = room_notes.raise_hand(room, hand)
+    except WorkshopError as error:  # the room's emulator down, the network gone: what to do meanwhile
+        raise WorkshopError(f"your hand is not up: {error}. Meanwhile: ask the person beside you, or "
+                            "workshop hint for the next hint on your problem; workshop help again once "
+                            "the room answers") from None  # fmt: skip
     if not any(h.get("name") == name and h.get("raised") != hand["raised"] for h in hands):  # a new hand
         raised = {"step": step, "at": hand["raised"]}
         update(lab.attendee_lab.root, lambda known: known.hands_raised.append(raised))
@@ -47,7 +52,12 @@ def raise_hand(lab: Lab, words: str | None) -> list[str]:
 
 
 def lower_hand(room: str, name: str, by: str) -> list[str]:
-    if room_notes.lower_hand(room, name):
+    try:
+        lowered = room_notes.lower_hand(room, name)
+    except WorkshopError as error:
+        raise WorkshopError(f"{name}'s hand is still up: {error}; workshop help --done again once the room "
+                            "answers (a check that finds the step done lowers it too)") from None  # fmt: skip
+    if lowered:
         return [f"{name}'s hand is down ({by})."]
     return [f"{name} has no hand up in room {room}."]
 

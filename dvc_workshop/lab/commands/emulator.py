@@ -95,15 +95,16 @@ def main(
         mnist = Path(raw) if raw else None
         create_room(RAW_URL, CACHE_URL, mnist, replace=bool(raw), files=files, on_line=print)
         configure_project(repo, emulator.environment())
+        rooms = [room for room in rooms_held() if room != CACHE_URL]  # a restart: the rooms made here since
+        also = f"; it holds room{'s' if len(rooms) > 1 else ''} {', '.join(rooms)} too" if rooms else ""
         print(f"GCS emulator on {emulator.url}: gs://{RAW_BUCKET}/{RAW_PREFIX} and gs://{CACHE_BUCKET}, "
-              f"the default room ({CACHE_URL})")  # fmt: skip
+              f"the default room ({CACHE_URL}){also}")  # fmt: skip
         print("DVC here uses it (.dvc/config.local), and so does each `pipenv shell` opened from now (.env).")
         if host != LOOPBACK:
             print(f"Anyone who reaches {host} can read and write these buckets, with no account: serve "
                   "them on the venue's own network only, never on a public one.")  # fmt: skip
             use_line = f"pipenv run workshop room use {emulator.url}"
-            held = [room for room in rooms_held() if room != CACHE_URL] or [CACHE_URL]  # a restart: the
-            for room in held:  # facilitator's room(s) it holds, not the default one it makes
+            for room in rooms or [CACHE_URL]:  # the facilitator's room(s) it holds, else its default one
                 for line in handout_lines(room, logins=False, use_line=use_line):
                     print(line)
         print("Leave this terminal open; Ctrl+C stops the emulator (the settings stay until it runs again).")

@@ -71,7 +71,7 @@ def create(
 
     if steps and steps > len(STEPS):
         raise WorkshopError(f"--steps {steps}: the lab has steps 1 to {len(STEPS)}")
-    names = tuple(check_name(name.strip()) for name in expect.split(",") if name.strip())
+    names = tuple(check_name(name.strip(), "--expect") for name in expect.split(",") if name.strip())
     made = create_room(raw, cache, mnist, project, replace, names, steps=steps, another=another_room,
                        sample=sample, on_line=print)  # fmt: skip
     raw_url, cache_url = made["raw"], made["cache"]

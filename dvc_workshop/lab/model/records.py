@@ -222,7 +222,10 @@ def remove(
             kept = "" if data else f"; their DVC remote gs://{cache}/{name} kept (--data removes it)"
             removed = f", and {len(folder)} objects of gs://{cache}/{name}" if data else ""
             count = f"{len(gone)} record{'' if len(gone) == 1 else 's'}"
-            on_line(f"{name}: removed from the room ({count}{removed}){kept}")
+            join = f"workshop room join gs://{cache} --name {name}"
+            back = "" if everyone else (f"; by mistake? their next check says how they come back ({join}), "
+                                        "and their doctor's result when they run it again")  # fmt: skip
+            on_line(f"{name}: removed from the room ({count}{removed}){kept}{back}")
         room = read_json(cache, ROOM_RECORD) or {}
         if set(room.get("expected", [])) & set(names):  # gone from the room: no longer expected either
             room["expected"] = sorted(set(room["expected"]) - set(names))

@@ -42,19 +42,22 @@ def folded(name: str) -> str:
     return plain.encode("ascii", "ignore").decode()
 
 
-def check_name(name: str) -> str:
+def check_name(name: str, option: str = "--name") -> str:
+    """An attendee's name as the room keeps it (their folder in the cache bucket), or a line saying
+    which to type instead; `option`: where it was given (--name, --expect)."""
     if not NAME.fullmatch(name.lower()) and NAME.fullmatch(folded(name)):
         raise WorkshopError(
-            f"--name {name!r}: the room's names are plain letters a-z, digits, - or _: --name {folded(name)}"
+            f"{option} {name!r}: the room's names are plain letters a-z, digits, - or _: "
+            f"{option} {folded(name)}"
         )
     if NAME.fullmatch(name.lower()) and name != name.lower():
         raise WorkshopError(
-            f"--name {name!r}: lowercase, --name {name.lower()} (folders are case-sensitive: "
+            f"{option} {name!r}: lowercase, {option} {name.lower()} (folders are case-sensitive: "
             f"{name} and {name.lower()} would be two attendees)"
         )
     if not NAME.fullmatch(name):
         raise WorkshopError(
-            f"--name {name!r}: your folder in the room's bucket, 1-40 lowercase letters, digits, - or _, "
+            f"{option} {name!r}: your folder in the room's bucket, 1-40 lowercase letters, digits, - or _, "
             "e.g. ada"
         )
     return name

@@ -73,3 +73,16 @@ def test_anonymous_leaves_no_name() -> None:
     page = re.sub(r'src="data:image/png;base64,[^"]*"', "", page)  # (a picture's bytes may spell anything)
     for name in ("zoe", "jean-luc", ">li<", ",li,"):
         assert name not in page and name not in table, name
+
+
+def test_the_step_one_is_on_counts_so_far_and_the_day_starts_with_the_lab() -> None:
+    """jean-luc, stuck on step 2 at his last record (minute 60), counts 35 minutes on it so far;
+    zoe's lab made at minute -5 (workshop start) counts from there, not from her first check."""
+    stuck = {**DAY[1], "step": 2}
+    early = {**DAY[0], "started": at(-5)}
+    day = figures([early, stuck], [], {})
+    assert day.minutes_on_step[2]["jean-luc"] == 35 and day.still_on == {"jean-luc": 2}
+    assert day.minutes_on_step[1]["zoe"] == 15
+    rows = list(csv.DictReader(io.StringIO(as_csv(day))))
+    assert {(r["attendee"], r["unit"]) for r in rows if r["figure"] == "minutes on step" and r["step"] == "2"} == {
+        ("zoe", "min"), ("jean-luc", "min so far")}  # fmt: skip

@@ -20,7 +20,7 @@ from dvc_workshop.lab.actions.check_memo import fingerprint, memo_time, recall, 
 from dvc_workshop.lab.mechanisms.exercise import command as exercise_command
 from dvc_workshop.lab.mechanisms.exercise import known_right
 from dvc_workshop.lab.mechanisms.health import health_problem
-from dvc_workshop.lab.model.lab import LAB_MARK, Lab
+from dvc_workshop.lab.model.lab import LAB_MARK, Lab, start_commit
 from dvc_workshop.lab.model.layout import EXAMPLE_LAB, EXERCISE_FILE
 from dvc_workshop.lab.model.problem import Problem, UnderWay, Unreadable
 from dvc_workshop.lab.model.progress import Progress, room_record, update
@@ -188,8 +188,9 @@ def check(lab: Lab, through: int | None, on_line: Callable[[str], None]) -> Verd
         from dvc_workshop.lab.actions.membership import lab_identity, laptop_identity
         from dvc_workshop.lab.model.records import send_record
 
-        record = room_record(lab.attendee, progress, verdict.done, lab.root)
-        told = send_record(room, {**record, "lab": lab_identity(lab.root), "laptop": laptop_identity()})
+        record = {**room_record(lab.attendee, progress, verdict.done, lab.root), "started": started_at(lab),
+                  "lab": lab_identity(lab.root), "laptop": laptop_identity()}  # fmt: skip
+        told = send_record(room, record)
         if told == "taken":
             rejoin = f"workshop room join {room} --name {lab.attendee} --rejoin"
             on_line(f"(The room at {room} did not get this check: another lab holds the name {lab.attendee} "
@@ -203,6 +204,14 @@ def check(lab: Lab, through: int | None, on_line: Callable[[str], None]) -> Verd
         for line in after_check(lab, room, step and step.number):
             on_line(line)
     return verdict
+
+
+def started_at(lab: Lab) -> str | None:
+    """When the lab was made (its first commit, `workshop start`'s): the day's start for its attendee."""
+    try:
+        return lab.git_output("log", "-1", "--format=%cI", start_commit(lab)) or None
+    except WorkshopError:
+        return None
 
 
 def kept(verdict: Verdict, table: list[str]) -> dict | None:

@@ -24,6 +24,7 @@ class DayFigures:
 
     attendees: int = 0
     minutes_on_step: dict[int, dict[str, float]] = field(default_factory=dict)  # step -> name -> minutes
+    still_on: dict[str, int] = field(default_factory=dict)  # name -> the step not done at their last check
     reached: dict[int, dict[str, datetime]] = field(default_factory=dict)  # step -> name -> when
     problems: list[tuple[int, str, int, float]] = field(default_factory=list)  # step, problem, people, median
     hands: dict[int, int] = field(default_factory=dict)  # step -> hands raised
@@ -43,7 +44,8 @@ def minutes(start: datetime | None, end: datetime | None) -> float | None:
 
 def aliases(attendees: list[dict], anonymous: bool) -> dict[str, str]:
     """Each attendee's name in the report: their own, or "attendee N" in the order they began."""
-    names = [str(a.get("name")) for a in sorted(attendees, key=lambda a: str(a.get("first_check") or "~"))]
+    began = sorted(attendees, key=lambda a: str(a.get("started") or a.get("first_check") or "~"))
+    names = [str(a.get("name")) for a in began]
     width = len(str(len(names)))
     return {name: f"attendee {n:0{width}}" if anonymous else name for n, name in enumerate(names, 1)}
 
@@ -57,13 +59,23 @@ def figures(attendees: list[dict], doctor: list[dict], room: dict, anonymous: bo
     for record in attendees:
         name, own = names[str(record.get("name"))], str(record.get("name"))
         reached = {int(step): when for step, when in (record.get("reached") or {}).items() if at(when)}
-        before = at(record.get("first_check"))
+        before = at(record.get("started")) or at(
+            record.get("first_check")
+        )  # the lab made, or its first check
         for step in sorted(reached):
             when = at(reached[step])
             day.reached.setdefault(step, {})[name] = when
             if (spent := minutes(before, when)) is not None:
                 day.minutes_on_step.setdefault(step, {})[name] = spent
             before = max(before, when) if before else when
+        on = record.get("step")  # the step they are on: its minutes so far, to their last check
+        if (
+            isinstance(on, int)
+            and on not in reached
+            and (spent := minutes(before, at(record.get("updated"))))
+        ):
+            day.minutes_on_step.setdefault(on, {})[name] = spent
+            day.still_on[name] = on
         for entry in record.get("problems_log") or []:
             if not isinstance(entry, dict) or entry.get("step") is None:
                 continue
@@ -91,8 +103,9 @@ def as_csv(day: DayFigures) -> str:
     rows = csv.writer(out, lineterminator="\n")
     rows.writerow(["figure", "step", "attendee", "problem", "value", "unit"])
     for step, by in sorted(day.minutes_on_step.items()):
-        rows.writerows(["minutes on step", step, name, "", f"{spent:.1f}", "min"] for name, spent in sorted(
-            by.items()))  # fmt: skip
+        rows.writerows(["minutes on step", step, name, "", f"{spent:.1f}",
+                        "min so far" if day.still_on.get(name) == step else "min"]
+                       for name, spent in sorted(by.items()))  # fmt: skip
     for step, by in sorted(day.reached.items()):
         rows.writerows(["reached", step, name, "", when.isoformat(), "time"] for name, when in sorted(
             by.items()))  # fmt: skip

@@ -56,11 +56,17 @@ def picture(draw) -> str:
     return f'<img alt="" src="data:image/png;base64,{base64.b64encode(png.getvalue()).decode()}">'
 
 
+def whole_numbers(axis) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
 def minutes_box(day: DayFigures, steps: list[int]):
     def draw(axes) -> None:
         axes.boxplot([list(day.minutes_on_step.get(step, {}).values()) or [float("nan")] for step in steps],
                      tick_labels=[str(step) for step in steps])  # fmt: skip
-        axes.set(title="Minutes on each step (each attendee's)", xlabel="lab step", ylabel="minutes")
+        axes.set(title="Minutes on each step (a step not done: so far)", xlabel="lab step", ylabel="minutes")
 
     return draw
 
@@ -69,12 +75,15 @@ def reached_lines(day: DayFigures, steps: list[int]):
     def draw(axes) -> None:
         from matplotlib import colormaps, dates
 
-        colours = colormaps["viridis"]
+        colours = colormaps["tab20"]  # a colour each, for up to twenty steps
+        end = max((when for by in day.reached.values() for when in by.values()), default=None)
         for step in steps:
             times = sorted(when.astimezone() for when in day.reached.get(step, {}).values())
-            if times:
-                axes.step(times, range(1, len(times) + 1), where="post", label=f"{step}",
-                          color=colours(step / max(steps)))  # fmt: skip
+            if times:  # each line held to the day's last arrival: a count, not a spike
+                counts = [*range(1, len(times) + 1), len(times)]
+                axes.step([*times, end.astimezone()], counts, where="post", label=f"{step}",
+                          color=colours((step - 1) % 20), linewidth=1.8)  # fmt: skip
+        whole_numbers(axes.yaxis)
         axes.xaxis.set_major_formatter(dates.DateFormatter("%H:%M", tz=datetime.now().astimezone().tzinfo))
         axes.set(title="Attendees who reached each step, through the day", xlabel="time",
                  ylabel="attendees", ylim=(0, max(day.attendees, 1) + 0.5))  # fmt: skip
@@ -88,6 +97,7 @@ def hands_bars(day: DayFigures, steps: list[int]):
     def draw(axes) -> None:
         axes.bar([str(step) for step in steps], [day.hands.get(step, 0) for step in steps], color="#c62828")
         axes.set(title="Hands raised on each step (workshop help)", xlabel="lab step", ylabel="hands")
+        whole_numbers(axes.yaxis)
 
     return draw
 
@@ -98,6 +108,7 @@ def doctor_bars(day: DayFigures):
         axes.barh(kinds, [day.doctor[kind] for kind in kinds], color=["#2e7d32", "#c62828", "#9e9e9e"])
         axes.invert_yaxis()
         axes.set(title="Before the day: workshop doctor on each laptop", xlabel="laptops")
+        whole_numbers(axes.xaxis)
 
     return draw
 
@@ -113,7 +124,7 @@ def report_page(cache_url: str, day: DayFigures, room_steps: int | None, anonymo
     rows = (
         "".join(
             f"<tr><td class=n>{step}</td><td>{html.escape(title_of(step))}</td>"
-            f"<td>{html.escape(problem)}</td><td class=n>{people}</td><td class=n>{median:.0f}</td></tr>"
+            f"<td>{html.escape(problem)}</td><td class=n>{people}</td><td class=n>{median:.1f}</td></tr>"
             for step, problem, people, median in day.problems[:PROBLEMS_SHOWN]
         )
         or "<tr><td colspan=5>No problem was recorded.</td></tr>"

@@ -84,5 +84,6 @@ def test_the_step_one_is_on_counts_so_far_and_the_day_starts_with_the_lab() -> N
     assert day.minutes_on_step[2]["jean-luc"] == 35 and day.still_on == {"jean-luc": 2}
     assert day.minutes_on_step[1]["zoe"] == 15
     rows = list(csv.DictReader(io.StringIO(as_csv(day))))
-    second = {(r["attendee"], r["unit"]) for r in rows if r["figure"] == "minutes on step" and r["step"] == "2"}
+    spent = [r for r in rows if r["figure"] == "minutes on step"]
+    second = {(r["attendee"], r["unit"]) for r in spent if r["step"] == "2"}
     assert second == {("zoe", "min"), ("jean-luc", "min so far")}

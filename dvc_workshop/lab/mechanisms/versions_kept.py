@@ -56,18 +56,17 @@ def cached_outputs(lab: Lab, tag: str) -> dict[str, tuple[str, bool]]:
     }
 
 
-def missing_from_remote(lab: Lab, tag: str, in_cache: bool) -> list[str]:
-    """The outputs of `tag` that the remote lacks, among those the cache has (`in_cache`) or has not."""
-    outs = {path: md5 for path, (md5, cached) in cached_outputs(lab, tag).items() if cached == in_cache}
-    if not outs:
-        return []
-    remote = lab.dvc_state.objects_in_remote(set(outs.values()))
-    return sorted(path for path, md5 in outs.items() if md5 not in remote)
+def missing_from_remote(lab: Lab, commit: str, in_cache: bool) -> list[str]:
+    """The outputs of `commit` that the remote lacks, among those the cache has (`in_cache`) or has
+    not; the remote asked once for all of them (either way, the next call's answer is known)."""
+    outs = cached_outputs(lab, commit)
+    remote = lab.dvc_state.objects_in_remote({md5 for md5, _ in outs.values()})
+    return sorted(path for path, (md5, cached) in outs.items() if cached == in_cache and md5 not in remote)
 
 
-def lost_outputs(lab: Lab, tag: str) -> list[str]:
-    """The outputs of `tag`'s dvc.lock whose objects neither the cache nor the remote holds."""
-    return missing_from_remote(lab, tag, in_cache=False)
+def lost_outputs(lab: Lab, commit: str) -> list[str]:
+    """The outputs of `commit`'s dvc.lock whose objects neither the cache nor the remote holds."""
+    return missing_from_remote(lab, commit, in_cache=False)
 
 
 def tagged(lab: Lab) -> list[Version]:

@@ -35,6 +35,7 @@ class DvcState:
         self.root = root
         self.answers: dict[str, Any] = {}
         self.repo: Any = None  # dvc.repo.Repo, opened at the first question
+        self.in_remote: dict[str, bool] = {}  # object -> whether the remote holds it, as asked
 
     def close(self) -> None:
         if self.repo is not None:
@@ -83,13 +84,18 @@ class DvcState:
         return found
 
     def objects_in_remote(self, digests: set[str]) -> set[str]:
-        """Which of these objects (md5 hashes; a folder's listing ends in .dir) the default remote holds."""
-        asked = hashlib.sha256(" ".join(sorted(digests)).encode()).hexdigest()[:8]  # each set its own answer
-        return self.ask(
-            f"dvc status -c ({len(digests)} objects, {asked})",
-            lambda repo: set(repo.cloud.get_remote_odb(command="status").oids_exist(sorted(digests))),
-            CLOUD_TIMEOUT_S,
-        )
+        """Which of these objects (md5 hashes; a folder's listing ends in .dir) the default remote
+        holds; each object asked once a check, whichever version names it."""
+        unknown = sorted(digests - self.in_remote.keys())
+        if unknown:
+            asked = hashlib.sha256(" ".join(unknown).encode()).hexdigest()[:8]  # each set its own answer
+            held = self.ask(
+                f"dvc status -c ({len(unknown)} objects, {asked})",
+                lambda repo: set(repo.cloud.get_remote_odb(command="status").oids_exist(unknown)),
+                CLOUD_TIMEOUT_S,
+            )
+            self.in_remote.update({digest: digest in held for digest in unknown})
+        return {digest for digest in digests if self.in_remote[digest]}
 
     def queue(self) -> list[dict]:
         """What `dvc queue status` lists: each queued experiment's name and status."""

@@ -25,6 +25,7 @@ class DayFigures:
     attendees: int = 0
     minutes_on_step: dict[int, dict[str, float]] = field(default_factory=dict)  # step -> name -> minutes
     still_on: dict[str, int] = field(default_factory=dict)  # name -> the step not done at their last check
+    until: datetime | None = None  # the room's last check: where the day's lines end
     reached: dict[int, dict[str, datetime]] = field(default_factory=dict)  # step -> name -> when
     problems: list[tuple[int, str, int, float]] = field(default_factory=list)  # step, problem, people, median
     hands: dict[int, int] = field(default_factory=dict)  # step -> hands raised
@@ -89,6 +90,7 @@ def figures(attendees: list[dict], doctor: list[dict], room: dict, anonymous: bo
         key=lambda row: (-row[2] * row[3], row[0]),
     )
     day.hands = dict(sorted(hands.items()))
+    day.until = max((when for record in attendees if (when := at(record.get("updated")))), default=None)
     results = {str(d.get("name")): bool(d.get("ok")) for d in doctor}
     known = {*room.get("expected", []), *(str(a.get("name")) for a in attendees)}
     day.doctor = {"ready": sum(results.values()), "not ready": len(results) - sum(results.values()),

@@ -76,10 +76,11 @@ def reached_lines(day: DayFigures, steps: list[int]):
         from matplotlib import colormaps, dates
 
         colours = colormaps["tab20"]  # a colour each, for up to twenty steps
-        end = max((when for by in day.reached.values() for when in by.values()), default=None)
+        arrivals = [when for by in day.reached.values() for when in by.values()]
+        end = max([*arrivals, day.until] if day.until else arrivals, default=None)  # the room's last check
         for step in steps:
             times = sorted(when.astimezone() for when in day.reached.get(step, {}).values())
-            if times:  # each line held to the day's last arrival: a count, not a spike
+            if times:  # each line held to the room's last check: a count, not a spike
                 counts = [*range(1, len(times) + 1), len(times)]
                 axes.step([*times, end.astimezone()], counts, where="post", label=f"{step}",
                           color=colours((step - 1) % 20), linewidth=1.8)  # fmt: skip

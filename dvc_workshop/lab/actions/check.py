@@ -134,10 +134,11 @@ def as_last_found(
     return Verdict(done, next((s for s in steps if s.number == known.step), first), health, health)
 
 
-def check(lab: Lab, through: int | None, on_line: Callable[[str], None]) -> Verdict:
+def check(lab: Lab, through: int | None, on_line: Callable[[str], None], typed_here: bool = True) -> Verdict:
     """The check, its lines said through `on_line` as they come; then the progress file and the
     room (if the lab joined one) are told, and a line says if the room did not get it. Where
-    nothing the check reads changed since the last one, its verdict is that one's (check_memo.py)."""
+    nothing the check reads changed since the last one, its verdict is that one's (check_memo.py).
+    `typed_here`: False for --watch, whose hints are typed in another terminal."""
     from dvc_workshop.lab.actions.membership import follow_room_length
 
     lab, which = answering_for(lab, through)
@@ -169,7 +170,7 @@ def check(lab: Lab, through: int | None, on_line: Callable[[str], None]) -> Verd
         else:
             on_line(f"\n{count} Next: lab step {step.number}, {step.title}.")
         hint = from_here(lab, problem.hint) if problem.hint else f"workshop hint {step.number}"
-        if problem.hint and re.search(r"(^|&& )dvc ", hint) and not shell_has("dvc"):
+        if typed_here and problem.hint and re.search(r"(^|&& )dvc ", hint) and not shell_has("dvc"):
             on_line("(The shell you typed this in has no dvc on its PATH (pipenv run workshop check?): "
                     "type pipenv shell there first, then the hint.)")  # fmt: skip
         on_line(f"Step {step.number}: {problem.what}\nHint: {hint}")
@@ -247,15 +248,19 @@ def last_known(lab: Lab, steps: int) -> str:
 
 
 def shell_has(command: str) -> bool:
-    """Whether the shell this check was typed in finds `command` on its PATH (read from the parent
-    process, where the system shows it: Linux's /proc; elsewhere assumed). `pipenv run` puts its
-    environment's programs on the check's PATH only: its hints run in the attendee's shell."""
+    """Whether the shell this check was typed in finds `command` (read from the parent process,
+    where the system shows it: Linux's /proc; elsewhere assumed). `pipenv run` puts its
+    environment's programs on the check's PATH only, so its hints run in a shell without them; a
+    `pipenv shell` (PIPENV_ACTIVE) or an activated environment (VIRTUAL_ENV) adds them to its PATH
+    after it starts, where /proc does not show it: those have it."""
     try:
         environ = Path(f"/proc/{os.getppid()}/environ").read_bytes().split(b"\0")
     except OSError:
         return True
-    path = next((item[5:].decode(errors="replace") for item in environ if item.startswith(b"PATH=")), None)
-    return path is None or shutil.which(command, path=path) is not None
+    names = dict(item.decode(errors="replace").split("=", 1) for item in environ if b"=" in item)
+    if names.get("PIPENV_ACTIVE") or names.get("VIRTUAL_ENV") or "PATH" not in names:
+        return True
+    return shutil.which(command, path=names["PATH"]) is not None
 
 
 def from_here(lab: Lab, hint: str) -> str:

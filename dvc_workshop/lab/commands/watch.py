@@ -19,7 +19,7 @@ def watch(root: Path) -> None:
             if (now := reading()) != seen:
                 seen = now
                 print("\033[2J\033[H", end="")  # a clear screen for each new verdict
-                check(Lab(root), None, partial(print, flush=True))  # a fresh Lab: it keeps what it reads
+                check(Lab(root), None, partial(print, flush=True), typed_here=False)  # a fresh Lab each time
                 print("\nWatching the lab: this checks again after each change. Ctrl+C stops.", flush=True)
             time.sleep(1)
     except KeyboardInterrupt:

@@ -58,6 +58,20 @@ def check_workspace(lab: Lab, name: str) -> None:
         where = "not here" if any(not (lab.root / path).exists() for path in absent) else "not in your cache"
         if not uncached:
             raise Problem(f"{', '.join(absent)} of {name} are not here (your cache has them)", "dvc checkout")
+        if where == "not in your cache" and (other := [p for p in uncached if not as_recorded(lab, name, p)]):
+            # another version here (a git reset, a checkout without dvc checkout): the record's from the
+            # remote, by a checkout that never deletes what no cache holds (it asks first)
+            if all(remote_has(lab, path) for path in other):
+                raise Problem(
+                    f"{', '.join(other)} of {name} are another version than {record_of(name)} records, and "
+                    "your cache lacks the recorded one (the remote has it)",
+                    f"dvc fetch {shlex.quote(name)} && dvc checkout {shlex.quote(name)}",
+                )
+            raise Problem(
+                f"{', '.join(other)} of {name} are another version than {record_of(name)} records, which "
+                "neither your cache nor the remote holds: dvc commit records the one here instead",
+                f"dvc commit -f {shlex.quote(name)} && dvc push",
+            )
         if where == "not in your cache":  # the workspace holds them (.dvc/cache deleted?): save, never fetch
             names = [name, *(other for other in here_not_cached(lab) if other != name)]  # all in one round
             pushed = all(remote_has(lab, path) for path in uncached)
@@ -118,8 +132,27 @@ def here_not_cached(lab: Lab) -> list[str]:
         outs = {path: state for change in states for path, state in change.get("changed outs", {}).items()}
         here = outs and all((lab.root / path).exists() for path in outs)
         if here and set(outs.values()) == {"not in cache"} and not any(c.get("changed deps") for c in states):
-            found.append(name)
+            if all(as_recorded(lab, name, path) for path in outs):  # the recorded version, no other
+                found.append(name)
     return found
+
+
+def as_recorded(lab: Lab, name: str, path: str) -> bool:
+    """Whether the workspace's `path` is the version its record names, as far as the record says
+    without the cache: a file's MD5, a folder's count and total size of files."""
+    entries = (lab.yaml_file(name).get("outs") if name.endswith(".dvc") else
+               (lab.locked.get(name) or {}).get("outs")) or []  # fmt: skip
+    entry = next((e for e in entries if isinstance(e, dict) and str(e.get("path")) == path), None)
+    full = lab.root / path
+    if entry is None:
+        return True  # nothing to compare with: as DVC says
+    if full.is_file():
+        return hashlib.md5(full.read_bytes()).hexdigest() == str(entry.get("md5"))
+    files = [p for p in full.rglob("*") if p.is_file()]
+    return entry.get("nfiles") in (None, len(files)) and entry.get("size") in (
+        None,
+        sum(p.stat().st_size for p in files),
+    )
 
 
 def record_of(name: str) -> str:

@@ -131,9 +131,11 @@ def here_not_cached(lab: Lab) -> list[str]:
         states = [change for change in changes if isinstance(change, dict)]
         outs = {path: state for change in states for path, state in change.get("changed outs", {}).items()}
         here = outs and all((lab.root / path).exists() for path in outs)
-        if here and set(outs.values()) == {"not in cache"} and not any(c.get("changed deps") for c in states):
-            if all(as_recorded(lab, name, path) for path in outs):  # the recorded version, no other
-                found.append(name)
+        unchanged = set(outs.values()) == {"not in cache"} and not any(c.get("changed deps") for c in states)
+        if (
+            here and unchanged and all(as_recorded(lab, name, path) for path in outs)
+        ):  # that version, no other
+            found.append(name)
     return found
 
 

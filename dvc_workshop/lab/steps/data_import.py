@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import posixpath
 import shlex
-import shutil
 from collections.abc import Iterator
 
 import yaml
@@ -189,7 +188,7 @@ def newer_version(lab: Lab, path: str, src: Runner, here: str, push: str, clone:
 
 
 def undo(lab: Lab) -> Iterator[str]:
-    """The second project removed, if nothing in it is uncommitted (its imports can be made again)."""
+    """The second project moved aside, if nothing in it is uncommitted (its imports can be made again)."""
     root = STEP.folder_at(lab)
     if not root.exists():
         yield f"No project at {root}: nothing to remove."
@@ -202,8 +201,13 @@ def undo(lab: Lab) -> Iterator[str]:
         raise WorkshopError(
             f"{root} has changes that are not committed ({change}): commit or delete them first"
         )
-    shutil.rmtree(root)
-    yield f"Removed {root}, the project that imported your data (your lab keeps every version of it)."
+    aside = next(root.with_name(f"{root.name}.before-reset-{n}") for n in range(1, 1000)
+                 if not root.with_name(f"{root.name}.before-reset-{n}").exists())  # fmt: skip
+    root.rename(aside)  # its commits are the attendee's: moved aside, not deleted
+    yield (
+        f"Moved {root} aside to {aside.name}, with its commits (the step makes the project anew; "
+        f"rm -rf {aside} once you no longer need it)."
+    )
 
 
 STEP = Step(

@@ -69,6 +69,8 @@ def test_a_check_where_nothing_changed_answers_from_the_last_and_any_change_read
 
     _, pane = check(lab, {**env, "TMUX_PANE": "%9"})  # another terminal, the same settings
     assert NOTE in pane and verdict(pane) == verdict(first)
+    _, pane = check(lab, {**env, "VIRTUAL_ENV_PROMPT": "dvc-workshop"})  # a pipenv shell beside pipenv run
+    assert NOTE in pane and verdict(pane) == verdict(first)
     _, shell = check(lab, {**env, "DVC_WORKSHOP_SOMETHING": "1"})  # another shell's settings
     assert NOTE not in shell and verdict(shell) == verdict(first)
     memo = lab / ".git/workshop-check-memo.json"

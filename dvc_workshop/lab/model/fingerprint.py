@@ -42,6 +42,9 @@ READ_VARIABLES = (
     *("STORAGE_", "GOOGLE_", "GCLOUD", "CLOUDSDK_", "GCSFS_", "FSSPEC_", "GCE_", "NO_GCE", "DVC_", "GIT_"),
     *("EMAIL", "PIPENV_", "VIRTUAL_ENV", "PYTHON", "PATH", "HOME", "XDG_", "WORKSHOP"),
 )
+# The prompt's name an activated environment sets (pipenv shell does, pipenv run does not): two
+# terminals that differ only there read the same, and share the memo (--watch in one, checks in the other).
+COSMETIC = {"VIRTUAL_ENV_PROMPT"}
 BUCKET_URL = re.compile(r"gs://[a-z0-9][a-z0-9_.-]{1,61}[a-z0-9](/[^\s'\"]*)?")
 LISTING_TIMEOUT_S = 1.0
 UNREAD = "unread:"
@@ -120,7 +123,8 @@ def file_lines(root: Path, beside: Iterable[Path], origin: Path | None) -> list[
 
 def shell_lines() -> list[str]:
     """The variables a check reads, and which of them came from the workshop's .env, not the shell."""
-    read = [f"{key}={value}" for key, value in sorted(os.environ.items()) if key.startswith(READ_VARIABLES)]
+    read = [f"{key}={value}" for key, value in sorted(os.environ.items())
+            if key.startswith(READ_VARIABLES) and key not in COSMETIC]  # fmt: skip
     return [*read, f"taken from .env: {sorted(TAKEN_FROM_ENV_FILE)}"]
 
 

@@ -19,6 +19,7 @@ BUSY = ("Queued", "Running")  # dvc queue status: not done yet
 QUEUE_FOLDER = ".dvc/tmp/exps/celery"  # where DVC keeps its queue, from the first `dvc exp run --queue` on
 FIRST = "dvc exp run -n dropout-04 -S train.dropout=0.4"  # the README's experiment in the workspace
 GRID = "dvc exp run --queue -S 'train.learning_rate=0.002,0.003,0.01' && dvc exp run --run-all -j 1"
+LEARNING_RATES = (0.002, 0.003, 0.01, 0.005)  # the README's grid, and one more where one is the workspace's
 
 
 def experiments(lab: Lab, where: str = "") -> list[str]:
@@ -77,13 +78,22 @@ def check(lab: Lab) -> None:
         )
 
 
+def grid_here(lab: Lab) -> str:
+    """The README's grid, of learning rates other than the one params.yaml has now (an experiment at
+    the workspace's own value changes no parameter, so it counts for no grid)."""
+    now = (lab.yaml_file("params.yaml").get("train") or {}).get("learning_rate")
+    rates = [rate for rate in LEARNING_RATES if rate != now][:GRID_SIZE]
+    return GRID.replace("0.002,0.003,0.01", ",".join(map(str, rates)))
+
+
 def check_grid(lab: Lab) -> None:
     """A grid of GRID_SIZE or more values of one parameter, run, and its best applied and committed."""
     found = grid(lab)
     if found is None or len(found[1]) < GRID_SIZE:
         ran = f" (experiments of {found[0]}: {len(found[1])})" if found else ""
         raise Problem(
-            f"no grid of {GRID_SIZE} experiments yet: one parameter at {GRID_SIZE} values{ran}", GRID
+            f"no grid of {GRID_SIZE} experiments yet: one parameter at {GRID_SIZE} values{ran}",
+            grid_here(lab),
         )
     key, members = found
     top = best(members)

@@ -247,3 +247,24 @@ def test_git_outputs_are_dvc_lock_and_the_outputs_git_keeps(
     if dvc_yaml is not None:
         (tmp_path / "dvc.yaml").write_text(dvc_yaml)
     assert git_outputs(Runner(tmp_path)) == outputs
+
+
+def test_a_parameter_both_sides_changed_is_named_with_the_value_the_hint_drops(tmp_path: Path) -> None:
+    """Both commits set train.dropout: one value can stay. The problem says which the hint keeps (the
+    merged commit's) and which it drops, so that no one's change goes without a word."""
+    lab = make_lab(tmp_path / "lab", {"params.yaml": PARAMS, "dvc.yaml": (REPO_ROOT / "dvc.yaml").read_text(),
+                                      "dvc.lock": "run: 0\n", "reports/metrics.json": "{}\n"})  # fmt: skip
+    git(lab.root, "branch", "teammate")
+    for branch, value in ((None, "0.25"), ("teammate", "0.35")):
+        if branch:
+            git(lab.root, "checkout", "-q", branch)
+        (lab.root / "params.yaml").write_text(params_with(("  dropout: 0.3", f"  dropout: {value}")))
+        git(lab.root, "commit", "-qam", f"Dropout {value}")
+    git(lab.root, "checkout", "-q", "-")
+    assert run(["git", "merge", "--no-edit", "teammate"], cwd=lab.root, check=False).returncode == 1
+    problem = merge_problem(Runner(lab.root))
+    short = git(lab.root, "rev-parse", "--short", "teammate").strip()
+    assert problem is not None and (
+        f"; both sides changed train.dropout (0.25 here, 0.35 in {short} (Dropout 0.35)): the hint keeps 0.35"
+        in problem.what
+    ), problem.what

@@ -95,6 +95,12 @@ class Merge:
                 lost[name] = (value, text, self.ours if name in ours else self.theirs)
         return lost
 
+    def both_changed(self) -> dict[str, tuple[object, object]]:
+        """The parameters both sides changed, to different values: name -> (ours, theirs)."""
+        ours, theirs = self.changes(self.ours), self.changes(self.theirs)
+        return {name: (ours[name][0], theirs[name][0]) for name in sorted(set(ours) & set(theirs))
+                if ours[name][0] != theirs[name][0]}  # fmt: skip
+
     def subject(self, side: str) -> str:
         return self.runner.git_output("log", "-1", "--format=%h (%s)", side)
 
@@ -205,4 +211,8 @@ def merge_problem(runner: Runner) -> Problem | None:
         else f"the last commit, a merge, has conflict markers in {files}: committed before they were resolved"
     )
     what += f" (params.yaml has {doubled} twice: both sides' lines kept)" if doubled else ""
+    if "params.yaml" in take and (both := merge.both_changed()):  # one value kept: say which, and the other
+        name, (mine, other) = next(iter(both.items()))
+        what += (f"; both sides changed {name} ({mine} here, {other} in {merge.subject(merge.theirs)}): "
+                 f"the hint keeps {other}; yours back after it: sed the line to {mine}")  # fmt: skip
     return Problem(what, hand + " && ".join(filter(None, commands)))

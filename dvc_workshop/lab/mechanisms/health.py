@@ -29,7 +29,7 @@ def health_problem(lab: Lab) -> Problem | None:
     """The first thing wrong with the lab as a repository, whatever the step; None if nothing is."""
     git = GitState(lab)
     checks = (check_operation, check_head, check_embedded, check_stray_stages, check_tracked_outputs,
-              check_settings_link)  # fmt: skip
+              check_dvc_config, check_settings_link)  # fmt: skip
     for check in checks:
         try:
             check(lab, git)
@@ -166,6 +166,23 @@ def repair(lab: Lab) -> Iterator[str]:
         lab.run_or_fail("git", "rm", "-r", "-q", "--cached", *tracked)
         lab.run_or_fail("git", "commit", "-q", "-m", UNTRACKED.format(next(iter(tracked))))
         yield f"Took {', '.join(tracked)} out of git (DVC tracks them; the files stay): committed."
+
+
+def check_dvc_config(lab: Lab, git: GitState) -> None:
+    """DVC's committed settings emptied (a `dvc init -f` writes `.dvc/config` anew): lines the last
+    commit has, none added. Putting the remote back by hand would commit the rest of the loss."""
+    committed = lab.git_output("show", "HEAD:.dvc/config").splitlines()
+    config = lab.root / ".dvc/config"
+    here = config.read_text().splitlines() if config.is_file() else []
+    lost = [line for line in committed if line.strip() and line not in here]
+    if lost and all(line in committed for line in here if line.strip()):
+        lines = f"{len(lost)} line{'s' if len(lost) > 1 else ''}"
+        first = f"{lost[0].strip()}{', ...' if len(lost) > 1 else ''}"
+        raise Problem(
+            f".dvc/config lost {lines} the last commit has ({first}; a dvc init -f?), and gained none: "
+            "git puts them back",
+            "git checkout HEAD -- .dvc/config",
+        )
 
 
 def check_settings_link(lab: Lab, git: GitState) -> None:

@@ -105,7 +105,7 @@ MISTAKES = {
         2, f"dvc remote add -d dvc-workshop {CACHE}/finn", ".dvc/config has changes that are not committed"),
     "dvc init -f over the remote": Mistake(
         2, f"dvc remote add -d dvc-workshop {CACHE}/finn && git commit -qam remote && dvc init -f -q",
-        ".dvc/config lost 3 lines the last commit has ([core]"),
+        "the last commit has ([core], ...; a dvc init -f?), and gained none"),
     # Step 3: the download stage.
     "the source left on the sample": Mistake(
         3, f"{DOWNLOAD} && dvc repro", "download_mnist.source in params.yaml is sources/mnist-sample.yaml", deep=True),

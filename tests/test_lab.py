@@ -160,7 +160,8 @@ def test_check_and_solution_of_the_first_steps(
     assert "Step 2: no default DVC remote" in before and "Hint: dvc remote add -d dvc-workshop" in before
     # Typed in a shell without the environment (pipenv run workshop check): its hint's dvc is not
     # on that shell's PATH, and the check says so before the hint.
-    plain = run(["bash", "-c", f"{shlex.join(lab_command)} check; exit $?"], cwd=lab, check=False,
+    unset = ["env", "-u", "PIPENV_ACTIVE", "-u", "VIRTUAL_ENV"]  # not a pipenv shell, nor activated
+    plain = run([*unset, "bash", "-c", f"{shlex.join(lab_command)} check; exit $?"], cwd=lab, check=False,
                 **env, PATH="/usr/bin:/bin").stdout  # fmt: skip
     assert "has no dvc on its PATH (pipenv run workshop check?): type pipenv shell there" in plain, plain
     # Hints one at a time, the check's own first, the answer last (rustlings' way).

@@ -142,7 +142,7 @@ def test_missing_credentials_file_is_reported(remote_repo: Path) -> None:
     assert "GOOGLE_APPLICATION_CREDENTIALS" in result.stderr and len(result.stderr.splitlines()) == 1
 
 
-def test_emulator_command_configures_and_cleans_up(tmp_path: Path) -> None:
+def test_emulator_command_configures_and_starts_again(tmp_path: Path) -> None:
     repo = copy_repo(tmp_path / "repo")
     port, data = free_port(), tmp_path / "buckets"
     emulator = [sys.executable, "-m", "dvc_workshop.emulator"]
@@ -163,6 +163,6 @@ def test_emulator_command_configures_and_cleans_up(tmp_path: Path) -> None:
         finally:
             server.send_signal(signal.SIGINT)
             assert server.wait(timeout=30) == 0
-        assert not (repo / ".dvc/config.local").exists()  # they held nothing else, so they are gone
-        assert not (repo / ".env").exists()
+        assert f"endpointurl = http://127.0.0.1:{port}" in (repo / ".dvc/config.local").read_text()  # left:
+        assert f"STORAGE_EMULATOR_HOST=http://127.0.0.1:{port}" in (repo / ".env").read_text()  # never Google
     assert (data / RAW_BUCKET).is_dir()

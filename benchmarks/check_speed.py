@@ -60,7 +60,8 @@ import os, sys, time
 began = time.perf_counter()
 sys.path = [p for p in sys.path if p not in ("", ".")]  # the reference's package (PYTHONPATH), not the lab's
 from pathlib import Path
-from dvc_workshop.lab.actions.check import check_steps, find_lab
+from dvc_workshop.lab.actions.check import check_steps
+from dvc_workshop.lab.actions.check_place import find_lab
 from dvc_workshop.lab.model.dvc_state import DvcState
 from dvc_workshop.lab.steps.registry import STEPS
 steps, asked = {}, {}

@@ -19,7 +19,8 @@ import typer
 
 from dvc_workshop.cli import WorkshopApp
 from dvc_workshop.data.errors import WorkshopError
-from dvc_workshop.lab.actions.check import find_lab, lab_steps
+from dvc_workshop.lab.actions.check import lab_steps
+from dvc_workshop.lab.actions.check_place import find_lab
 from dvc_workshop.lab.commands.room import room_app
 from dvc_workshop.lab.steps.registry import STEPS
 

@@ -104,7 +104,7 @@ def join(
     rejoin: Rejoin = False,
 ) -> None:
     """Join a room with a lab made without --room (or under another name): its checks then tell the room."""
-    from dvc_workshop.lab.actions.check import find_lab
+    from dvc_workshop.lab.actions.check_place import find_lab
     from dvc_workshop.lab.actions.membership import join_room
 
     for line in join_room(find_lab(lab), cache, name, rejoin):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +20,7 @@ from dvc_workshop.cli import WorkshopApp
 from dvc_workshop.data.errors import WorkshopError
 from dvc_workshop.lab.actions.handout import handout_lines
 from dvc_workshop.lab.actions.room_create import create_room
+from dvc_workshop.lab.commands.stopping import stop_on_signals
 from dvc_workshop.lab.model.emulator import Emulator, raw_mnist, raw_objects
 from dvc_workshop.lab.model.emulator_settings import answers, configure_project, is_local, written_settings
 from dvc_workshop.lab.model.layout import (
@@ -35,13 +35,8 @@ from dvc_workshop.lab.model.layout import (
 from dvc_workshop.lab.model.records import rooms_held
 
 LOOPBACK = "127.0.0.1"
-STOP_SIGNALS = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
 
 app = WorkshopApp()
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 @app.command()
@@ -86,8 +81,7 @@ def main(
         raise WorkshopError(f"this folder already uses the emulator at {running} (another terminal, or "
                             "workshop room use): use it, or stop it there first")  # fmt: skip
     emulator = Emulator(data_dir, port, host)
-    for stop_signal in STOP_SIGNALS:  # Ctrl+C, kill, a closed terminal: all clean up the same way
-        signal.signal(stop_signal, _interrupt)
+    stop_on_signals()  # Ctrl+C, kill, a closed terminal: all stop it the same way
     emulator.start()
     try:
         os.environ.update(emulator.environment())  # the room's own functions make the default room

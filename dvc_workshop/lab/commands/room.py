@@ -16,6 +16,7 @@ from dvc_workshop.data.atomic_files import atomic_output
 from dvc_workshop.data.errors import WorkshopError
 from dvc_workshop.lab.commands.room_notes import Bucket, help_app, say
 from dvc_workshop.lab.commands.room_report import report
+from dvc_workshop.lab.commands.stopping import stop_on_signals
 
 room_app = WorkshopApp(
     error_status=2, no_args_is_help=True, help="A room: the facilitator's buckets and view."
@@ -151,6 +152,8 @@ def show(
     from dvc_workshop.lab.model import records
 
     records.bucket_name(cache)
+    if watch:
+        stop_on_signals()
     last = None  # the last read that worked, and when: a failed one (the network gone) keeps it
     try:
         while True:

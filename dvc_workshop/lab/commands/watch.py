@@ -9,11 +9,13 @@ from pathlib import Path
 
 from dvc_workshop.lab.actions.check import check
 from dvc_workshop.lab.actions.check_memo import lab_files
+from dvc_workshop.lab.commands.stopping import stop_on_signals
 from dvc_workshop.lab.model.lab import Lab
 
 
 def watch(root: Path) -> None:
     seen, reading = None, partial(lab_files, Lab(root))  # the lab, the folders beside it, its origin
+    stop_on_signals()
     try:
         while True:
             if (now := reading()) != seen:
